@@ -1,0 +1,52 @@
+# GeoGrid — every target starts from `setup`, which is idempotent and takes seconds once done.
+SHELL := /bin/bash
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SCALE ?= county
+
+.PHONY: setup system venv db demo test lint messages db-stop db-status clean-db
+
+setup: system venv db messages ## install what is missing, start the private PostGIS
+
+system:
+	@bash geogrid/provision/system.sh
+
+venv:
+	@bash geogrid/provision/venv.sh
+
+db: venv
+	@bash geogrid/provision/db.sh up
+
+messages: venv
+	@$(PY) -m geogrid.provision.messages
+	@$(MANAGE) collectstatic --noinput -v 0
+
+demo: setup ## migrate, load the sample city, create demo users, serve on 127.0.0.1:8000
+	@$(MANAGE) migrate --noinput -v 0
+	@$(MANAGE) load_city --scale $(SCALE) --if-empty
+	@$(MANAGE) demo_users
+	@echo
+	@echo "GeoGrid is running:"
+	@echo "  home          http://$(HOST):$(PORT)/"
+	@echo "  admin         http://$(HOST):$(PORT)/admin/"
+	@echo "  health        http://$(HOST):$(PORT)/healthz"
+	@echo "Stop with Ctrl-C; 'make db-stop' stops the database."
+	@DEBUG=1 $(MANAGE) runserver --noreload $(HOST):$(PORT)
+
+test: setup ## the whole suite on a PostGIS test database
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	@.venv/bin/ruff check .
+
+db-stop:
+	@bash geogrid/provision/db.sh stop
+
+db-status:
+	@bash geogrid/provision/db.sh status
+
+clean-db:
+	@read -r -p "Delete the private database cluster in var/postgres and all its data? [y/N] " a; \
+	if [ "$$a" = y ] || [ "$$a" = Y ]; then bash geogrid/provision/db.sh destroy; else echo "kept"; fi

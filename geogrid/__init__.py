@@ -1,0 +1,1 @@
+"""GeoGrid core: the Django project and the grid hierarchy every other package builds on."""

@@ -1,0 +1,30 @@
+"""/healthz: is the database reachable and does it have PostGIS? For load balancers and humans."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+log = logging.getLogger(__name__)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            postgres = cursor.fetchone()[0]
+            cursor.execute("SELECT postgis_lib_version()")
+            postgis = cursor.fetchone()[0]
+    except DatabaseError as exc:
+        log.warning("healthz: database unavailable: %s", exc)
+        return JsonResponse(
+            {"status": "unavailable", "database": None, "error": "database unreachable"},
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "database": f"PostgreSQL {postgres}", "postgis": postgis})

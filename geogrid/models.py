@@ -1,0 +1,196 @@
+"""The grid hierarchy (区—街道—社区—片区—微网格) and the people responsible for each grid.
+
+A Grid row is one *version* of a grid: its code is stable across versions, and exactly one
+version per code is current (`valid_to` is NULL). Children, staff and open work point at the
+current version; a boundary change closes the old row and re-points them (see docs/grid-model.md).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import IsValid
+from django.core.exceptions import ValidationError
+from django.db.models import F, Func, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from geogrid.geometry import BoundaryError, as_boundary
+from geogrid.hierarchy import Level, code_problem
+
+
+class GeodesicArea(Func):
+    """Area in m² on the WGS 84 spheroid: geometry cast to geography, never square degrees."""
+
+    template = "ST_Area((%(expressions)s)::geography)"
+    output_field = models.FloatField()
+
+
+class CurrentGridQuerySet(models.QuerySet):
+    def current(self) -> CurrentGridQuerySet:
+        return self.filter(valid_to__isnull=True)
+
+    def as_of(self, moment) -> CurrentGridQuerySet:
+        """The versions that were valid at `moment` (a datetime)."""
+        return self.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=moment), valid_from__lte=moment
+        )
+
+    def subtree(self, code: str) -> CurrentGridQuerySet:
+        """A grid and all its descendants: codes are hierarchical, so a prefix match."""
+        return self.filter(code__startswith=code)
+
+
+class Grid(models.Model):
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326, spatial_index=True)
+    area_m2 = models.GeneratedField(
+        expression=GeodesicArea(F("boundary")),
+        output_field=models.FloatField(),
+        db_persist=True,
+        verbose_name=_("area (m²)"),
+    )
+    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("who created this version; empty for imports run by the system"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CurrentGridQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        ordering = ["code", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(valid_to__isnull=True),
+                name="grid_code_unique_current",
+                violation_error_message=_("a current grid with this code already exists"),
+            ),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=5), name="grid_level_1_to_5"
+            ),
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]+$"), name="grid_code_digits"),
+            models.CheckConstraint(
+                condition=Q(level=1, parent__isnull=True) | Q(level__gt=1, parent__isnull=False),
+                name="grid_parent_iff_not_district",
+            ),
+            models.CheckConstraint(condition=IsValid("boundary"), name="grid_boundary_valid"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="grid_validity_ordered",
+            ),
+        ]
+        indexes = [
+            # Prefix (subtree) lookups on codes: LIKE '350427001%'.
+            models.Index(
+                fields=["code"], name="grid_code_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["parent"], name="grid_parent_current", condition=Q(valid_to__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_to is None
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        parent = self.parent
+        if self.level == Level.DISTRICT and parent is not None:
+            errors.setdefault("parent", []).append(_("a district has no parent grid"))
+        elif self.level and self.level != Level.DISTRICT:
+            if parent is None:
+                errors.setdefault("parent", []).append(
+                    _("a %(level)s needs a parent grid one level up")
+                    % {"level": Level(self.level).label}
+                )
+            elif parent.level != self.level - 1:
+                errors.setdefault("parent", []).append(
+                    _("the parent of a %(level)s must be a %(want)s, not a %(got)s")
+                    % {
+                        "level": Level(self.level).label,
+                        "want": Level(self.level - 1).label,
+                        "got": Level(parent.level).label,
+                    }
+                )
+            elif not parent.is_current:
+                errors.setdefault("parent", []).append(
+                    _("the parent grid is not a current version")
+                )
+        if self.level:
+            problem = code_problem(self.level, self.code, parent.code if parent else None)
+            if problem:
+                errors.setdefault("code", []).append(problem)
+        if self.boundary is not None:  # a missing one is reported by field validation
+            try:
+                self.boundary = as_boundary(self.boundary)
+            except BoundaryError as exc:
+                errors.setdefault("boundary", []).append(str(exc))
+        if errors:
+            raise ValidationError(errors)
+
+
+class Post(models.TextChoices):
+    GRID_LEADER = "grid_leader", _("grid leader")
+    GRID_WORKER = "grid_worker", _("grid worker")
+    ZONE_LEADER = "zone_leader", _("zone leader")
+    BUILDING_LEADER = "building_leader", _("building leader")
+    MICRO_UNIT_LEADER = "micro_unit_leader", _("micro-unit leader")
+
+
+class StaffAssignment(models.Model):
+    """A person's post on a grid. The grid and its whole subtree are theirs to act on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="staff_assignments",
+    )
+    grid = models.ForeignKey(
+        Grid, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="staff"
+    )
+    post = models.CharField(_("post"), max_length=32, choices=Post.choices)
+    since = models.DateField(_("since"), default=timezone.localdate)
+    until = models.DateField(_("until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("staff assignment")
+        verbose_name_plural = _("staff assignments")
+        ordering = ["grid__code", "post", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "grid", "post"],
+                condition=Q(until__isnull=True),
+                name="staff_unique_active_post",
+                violation_error_message=_("this person already holds this post on this grid"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_post_display()} · {self.grid.code}"

@@ -1,0 +1,38 @@
+"""Local files `make setup` prepares: a private SECRET_KEY and compiled UI translations.
+
+Runs without Django settings (they need the secret key). Idempotent: existing keys are kept and
+.mo files are rebuilt only when their .po is newer.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = Path(os.environ.get("GEOGRID_VAR_DIR", ROOT / "var"))
+
+
+def ensure_secret_key(path: Path = VAR / "secret-key") -> None:
+    if path.is_file() and path.read_text(encoding="ascii").strip():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(secrets.token_urlsafe(50) + "\n", encoding="ascii")
+    print(f"setup: wrote a private SECRET_KEY to {path}")
+
+
+def compile_messages(root: Path = ROOT) -> None:
+    for po in sorted(root.glob("*/locale/*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+        print(f"setup: compiled {mo.relative_to(root)}")
+
+
+if __name__ == "__main__":
+    ensure_secret_key()
+    compile_messages()

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the system packages GeoGrid needs, and only those that are missing:
+# PostgreSQL 15 server, PostGIS 3, GDAL/GEOS/PROJ runtime, gettext (UI translations).
+# Runs as root, or through sudo. A second run only checks and returns.
+set -euo pipefail
+
+PG_BIN=/usr/lib/postgresql/15/bin
+missing=()
+[ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || missing+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || missing+=(postgresql-15-postgis-3)
+command -v gdalinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client-15)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system: PostgreSQL 15, PostGIS 3, GDAL and gettext present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  echo "system: missing packages: ${missing[*]}" >&2
+  echo "system: run 'make setup' as root or install sudo" >&2
+  exit 1
+fi
+
+echo "system: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "system: installed ${missing[*]}"

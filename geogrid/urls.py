@@ -1,0 +1,13 @@
+"""Root URLconf. Apps are wired by dotted name; no geogrid module imports them."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from geogrid.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("maps.urls")),
+]

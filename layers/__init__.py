@@ -1,0 +1,1 @@
+"""Point layers on the grids (buildings, households, appeals) and the work done on them."""

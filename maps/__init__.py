@@ -1,0 +1,1 @@
+"""What people look at: map screens (templates + static JS) and folium exports."""

@@ -1,0 +1,21 @@
+"""Shared fixtures. Every database test runs on the real PostGIS test database."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # Production settings redirect to HTTPS; the test client speaks plain HTTP.
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Tests compare messages in English; requests still negotiate their own language, and
+    # tests of the Chinese UI activate zh-hans themselves.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -155,6 +155,8 @@ class Grid(models.Model):
 
 
 class Post(models.TextChoices):
+    MANAGER = "manager", _("grid manager")
+    DISPATCHER = "dispatcher", _("dispatcher")
     GRID_LEADER = "grid_leader", _("grid leader")
     GRID_WORKER = "grid_worker", _("grid worker")
     ZONE_LEADER = "zone_leader", _("zone leader")
@@ -177,6 +179,12 @@ class StaffAssignment(models.Model):
     post = models.CharField(_("post"), max_length=32, choices=Post.choices)
     since = models.DateField(_("since"), default=timezone.localdate)
     until = models.DateField(_("until"), null=True, blank=True)
+    phone = models.CharField(
+        _("duty phone"),
+        max_length=20,
+        blank=True,
+        help_text=_("the number shown on the grid's notice board for this post"),
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:

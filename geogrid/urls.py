@@ -9,5 +9,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("geogrid.api_urls")),
+    path("api/v1/", include("layers.urls")),
     path("", include("maps.urls")),
 ]

@@ -1,0 +1,3 @@
+"""REST API of the grid hierarchy, mounted under /api/v1/ by geogrid.urls."""
+
+urlpatterns: list = []

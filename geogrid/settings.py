@@ -116,6 +116,14 @@ STORAGES = {
         )
     },
 }
+# Map libraries installed from npm by `make setup` (maps/package-lock.json), served by the app.
+NODE_MODULES = BASE_DIR / "maps" / "node_modules"
+STATICFILES_DIRS = [
+    ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
+    ("vendor/leaflet-geoman", NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist"),
+    ("vendor/leaflet-heat", NODE_MODULES / "leaflet.heat" / "dist"),
+    ("vendor/leaflet-markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
+]
 # Tests and `manage.py runserver` work without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_MANIFEST_STRICT = False
@@ -169,3 +177,15 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 GEOGRID = {
     "CODE_LENGTHS": {1: 6, 2: 9, 3: 12, 4: 15, 5: 18},
 }
+
+# --- Grid boundaries: import, topology tolerances, versions (issue 4) ---
+# Tolerances are in metres / square metres, measured on the spheroid (geography).
+GEOGRID["TOPOLOGY"] = {
+    "OUTSIDE_PARENT_M": 0.5,  # a child may stick out of its parent by less than this width
+    "OVERLAP_M2": 1.0,  # siblings may overlap by up to this area (float noise on shared edges)
+    "GAP_M2": 1.0,  # parts of a parent left uncovered by its children up to this area
+    "SLIVER_WIDTH_M": 1.0,  # a polygon part narrower than this everywhere is a sliver
+    "HAIRLINE_M": 0.5,  # gaps/overlaps narrower than this everywhere are shared-edge noise
+}
+GEOGRID["IMPORT_MAX_BYTES"] = int(os.environ.get("GEOGRID_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
+GEOGRID["FIX_INVALID_MAX_AREA_CHANGE"] = 0.01  # --fix-invalid refuses repairs changing area > 1 %

@@ -6,9 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= county
 
-.PHONY: setup system venv db demo test lint messages db-stop db-status clean-db
+.PHONY: setup system venv assets db demo test lint messages db-stop db-status clean-db
 
-setup: system venv db messages ## install what is missing, start the private PostGIS
+setup: system venv assets db messages ## install what is missing, start the private PostGIS
 
 system:
 	@bash geogrid/provision/system.sh
@@ -16,10 +16,13 @@ system:
 venv:
 	@bash geogrid/provision/venv.sh
 
+assets: system
+	@bash geogrid/provision/assets.sh
+
 db: venv
 	@bash geogrid/provision/db.sh up
 
-messages: venv
+messages: venv assets
 	@$(PY) -m geogrid.provision.messages
 	@$(MANAGE) collectstatic --noinput -v 0
 

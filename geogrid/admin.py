@@ -5,6 +5,8 @@ from leaflet.admin import LeafletGeoAdmin
 
 from geogrid.models import Grid, StaffAssignment
 
+admin.site.site_header = admin.site.site_title = "GeoGrid"
+
 
 class StaffInline(admin.TabularInline):
     model = StaffAssignment

@@ -6,12 +6,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # Production settings redirect to HTTPS; the test client speaks plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture(autouse=True)
 def _english_messages():
     # Tests compare messages in English; requests still negotiate their own language, and
     # tests of the Chinese UI activate zh-hans themselves.

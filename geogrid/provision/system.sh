@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages GeoGrid needs, and only those that are missing:
-# PostgreSQL 15 server, PostGIS 3, GDAL/GEOS/PROJ runtime, gettext (UI translations).
+# PostgreSQL 15 server, PostGIS 3, GDAL/GEOS/PROJ runtime, gettext (UI translations),
+# Node.js + npm (to install the map libraries the app serves) and Chromium (browser tests).
 # Runs as root, or through sudo. A second run only checks and returns.
 set -euo pipefail
 
@@ -11,9 +12,11 @@ missing=()
 command -v gdalinfo >/dev/null 2>&1 || missing+=(gdal-bin)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client-15)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "system: PostgreSQL 15, PostGIS 3, GDAL and gettext present"
+  echo "system: PostgreSQL 15, PostGIS 3, GDAL, gettext, npm and Chromium present"
   exit 0
 fi
 

@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
-    full_env.update(env)
+    # Production settings, as a deployment sees them (pytest points at geogrid.settings_test).
+    drop = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
+    full_env = {k: v for k, v in os.environ.items() if k not in drop}
+    full_env.update(env, DJANGO_SETTINGS_MODULE="geogrid.settings")
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -189,3 +189,29 @@ GEOGRID["TOPOLOGY"] = {
 }
 GEOGRID["IMPORT_MAX_BYTES"] = int(os.environ.get("GEOGRID_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
 GEOGRID["FIX_INVALID_MAX_AREA_CHANGE"] = 0.01  # --fix-invalid refuses repairs changing area > 1 %
+
+# --- Appeals (layers, issue 5): assignment tolerance, duplicates, uploads, rate limit ---------
+# Added keys only; see docs/appeals.md. Sizes in bytes, distances in metres.
+GEOGRID["ASSIGN_TOLERANCE_M"] = float(os.environ.get("GEOGRID_ASSIGN_TOLERANCE_M", "30"))
+GEOGRID["DUPLICATE_RADIUS_M"] = 50.0
+GEOGRID["DUPLICATE_DAYS"] = 7
+GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"] = 2000
+GEOGRID["APPEAL_MAX_PHOTOS"] = 4
+GEOGRID["APPEAL_PHOTO_MAX_BYTES"] = 10 * 1024 * 1024
+GEOGRID["APPEAL_PHOTO_MAX_PIXELS"] = 40_000_000
+GEOGRID["APPEAL_THUMBNAIL_PX"] = 320
+# Anonymous submissions per client address and window (seconds); cache-backed.
+GEOGRID["APPEAL_ANON_RATE"] = (20, 3600)
+GEOGRID["APPEAL_RATE_CACHE"] = "default"
+# Geocoding: fuzzy matches scoring below this (0–100, rapidfuzz) leave the appeal unlocated.
+GEOGRID["GEOCODE_MIN_SCORE"] = 85.0
+# District code for unlocated appeals far from every district ("" = the nearest district).
+GEOGRID["DEFAULT_DISTRICT_CODE"] = os.environ.get("GEOGRID_DEFAULT_DISTRICT_CODE", "")
+
+# --- Map screens (maps, issue 7): base maps ---------------------------------------------------
+# osm (default) | tianditu_vec | tianditu_img (need GEOGRID_TIANDITU_KEY) | gaode (GCJ-02 tiles,
+# geometries shifted for display) | none (no tiles; grids and points still drawn).
+GEOGRID["BASEMAP"] = os.environ.get("GEOGRID_BASEMAP", "osm")
+GEOGRID["TIANDITU_KEY"] = os.environ.get("GEOGRID_TIANDITU_KEY", "")
+GEOGRID["MAP_CENTER"] = (26.40, 117.79)  # lat, lon: 沙县区
+GEOGRID["MAP_ZOOM"] = 12

@@ -298,3 +298,25 @@ def assign_sql(
             if name == "nearest":
                 distance[i] = dist
     return grid_id, method, distance
+
+
+def district_for_point(lon: float | None, lat: float | None) -> str:
+    """District whose queue an unlocated appeal joins: the nearest current district, else the
+    configured default (a deployment with one district never needs the point)."""
+    default = settings.GEOGRID.get("DEFAULT_DISTRICT_CODE") or ""
+    with connection.cursor() as cursor:
+        if lon is not None and lat is not None:
+            cursor.execute(
+                "SELECT code FROM geogrid_grid WHERE level = 1 AND valid_to IS NULL"
+                " ORDER BY boundary <-> ST_SetSRID(ST_MakePoint(%s, %s), 4326), code LIMIT 1",
+                (lon, lat),
+            )
+        else:
+            cursor.execute(
+                "SELECT code FROM geogrid_grid WHERE level = 1 AND valid_to IS NULL"
+                " ORDER BY code LIMIT 1"
+            )
+        row = cursor.fetchone()
+    if default and (row is None or lon is None):
+        return default
+    return row[0] if row else (default or "0" * code_lengths()[1])

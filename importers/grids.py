@@ -1,0 +1,326 @@
+"""Import grid boundaries from a GIS file: validate every feature, then upsert by code.
+
+`import_grids(GridImportParams(...))` returns a GridImportReport. Nothing is written unless the
+whole file is acceptable: any rejected feature or topology problem leaves the database as it was.
+A dry run (the default) does all the work, topology check included, inside a transaction that is
+rolled back, so it reports exactly what a commit would do.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyproj
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from geogrid.hierarchy import Level
+from geogrid.models import Grid
+from geogrid.signals import BoundaryChange
+from geogrid.topology import Kind, Problem, check_codes
+from geogrid.versions import announce, replace_boundaries
+from importers.grid_features import MAX_REPAIR_CHANGE, Feature, geometries_in_4326, parse_features
+from importers.grid_reader import GridFileError, RawLayer, read_layer
+
+__all__ = ["GridFileError", "GridImportParams", "GridImportReport", "import_grids"]
+
+
+@dataclass
+class GridImportParams:
+    path: Path
+    layer: str | None = None
+    srid: int | None = None  # only for files without a CRS of their own
+    encoding: str | None = None  # attribute encoding, e.g. "gbk", when the file does not say
+    code_field: str = "code"
+    name_field: str = "name"
+    parent_field: str | None = None  # default: the parent's code is the code's prefix
+    level: int | None = None  # default: inferred from the code's length
+    parent_by_location: bool = False  # parent = the grid one level up containing the feature
+    fix_invalid: bool = False
+    allow_gaps: bool = False  # gaps become warnings (importing part of a parent's children)
+    commit: bool = False
+    actor: AbstractBaseUser | None = None
+    progress: bool = False
+
+
+@dataclass
+class Rejection:
+    index: int  # 0-based position of the feature in the layer
+    code: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        return _("feature %(index)d (code %(code)s): %(reason)s") % {
+            "index": self.index,
+            "code": self.code or "?",
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class Repair:
+    index: int
+    code: str
+    area_change_m2: float
+    area_change_percent: float
+
+
+@dataclass
+class GridImportReport:
+    path: str
+    layer: str
+    source_crs: str
+    features: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # a new boundary version
+    renamed: list[str] = field(default_factory=list)  # same boundary, new name
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    repaired: list[Repair] = field(default_factory=list)
+    topology: list[Problem] = field(default_factory=list)  # problems that block the import
+    warnings: list[Problem] = field(default_factory=list)
+    committed: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected and not self.topology
+
+    def lines(self) -> list[str]:
+        out = [str(r) for r in self.rejected]
+        out += [p.message for p in self.topology]
+        out += [_("warning: %(message)s") % {"message": p.message} for p in self.warnings]
+        out += [
+            _("feature %(index)d (code %(code)s): repaired, area changed by %(m2)s m² (%(pct)s %%)")
+            % {
+                "index": r.index,
+                "code": r.code,
+                "m2": f"{r.area_change_m2:,.1f}",
+                "pct": f"{r.area_change_percent:.3f}",
+            }
+            for r in self.repaired
+        ]
+        verb = _("imported") if self.committed else _("would import (dry run)")
+        if not self.ok:
+            verb = _("nothing imported")
+        out.append(
+            _(
+                "%(file)s [%(layer)s, %(crs)s]: %(n)d features — %(verb)s: %(created)d created, "
+                "%(updated)d updated, %(renamed)d renamed, %(unchanged)d unchanged, "
+                "%(rejected)d rejected, %(topology)d topology problems"
+            )
+            % {
+                "file": Path(self.path).name,
+                "layer": self.layer,
+                "crs": self.source_crs,
+                "n": self.features,
+                "verb": verb,
+                "created": len(self.created),
+                "updated": len(self.updated),
+                "renamed": len(self.renamed),
+                "unchanged": len(self.unchanged),
+                "rejected": len(self.rejected),
+                "topology": len(self.topology),
+            }
+        )
+        return out
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["topology"] = [p.as_feature() for p in self.topology]
+        data["warnings"] = [p.as_feature() for p in self.warnings]
+        data["rejected"] = [dict(asdict(r), message=str(r)) for r in self.rejected]
+        data["ok"] = self.ok
+        return data
+
+
+def import_grids(params: GridImportParams) -> GridImportReport:
+    """Read, validate and (with `commit`) store the grids of one layer, all or nothing."""
+    started = time.perf_counter()
+    raw = read_layer(
+        params.path,
+        layer=params.layer,
+        encoding=params.encoding,
+        max_bytes=settings.GEOGRID.get("IMPORT_MAX_BYTES", 512 * 2**20),
+    )
+    source_crs = _source_crs(raw, params.srid)
+    report = GridImportReport(
+        path=str(params.path),
+        layer=raw.layer,
+        source_crs=_crs_label(source_crs),
+        features=len(raw.attributes),
+    )
+    bar = tqdm(
+        total=4, desc=_("importing grids"), unit="step", disable=not params.progress, leave=False
+    )
+    max_change = settings.GEOGRID.get("FIX_INVALID_MAX_AREA_CHANGE", MAX_REPAIR_CHANGE)
+    geometries, reasons, repairs = geometries_in_4326(
+        raw, source_crs, params.fix_invalid, max_change
+    )
+    bar.update()
+    features, rejections = parse_features(raw, geometries, reasons, repairs, params, _known_grids())
+    report.rejected = [
+        Rejection(index, reason.code, reason.reason) for index, reason in sorted(rejections.items())
+    ]
+    report.repaired = [
+        Repair(f.index, f.code, f.repair_change_m2, f.repair_change_percent)
+        for f in features
+        if f.repair_change_m2 is not None
+    ]
+    report.seconds["read_and_validate"] = time.perf_counter() - started
+    bar.update()
+    if report.rejected:
+        bar.close()
+        return report
+    try:
+        with transaction.atomic():
+            _write(features, params, report, bar)
+            if not report.ok or not params.commit:
+                transaction.set_rollback(True)
+            else:
+                report.committed = True
+    except DatabaseError as exc:  # e.g. the database's GEOS judging validity differently
+        report.rejected.append(Rejection(-1, None, _first_line(exc)))
+        report.committed = False
+    bar.close()
+    report.seconds["total"] = time.perf_counter() - started
+    return report
+
+
+def _write(
+    features: list[Feature], params: GridImportParams, report: GridImportReport, bar: tqdm
+) -> None:
+    started = time.perf_counter()
+    when = timezone.now()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute("DROP TABLE IF EXISTS _import_grid")
+        raw.execute(
+            "CREATE TEMP TABLE _import_grid (idx int, level smallint, code text PRIMARY KEY,"
+            " name text, parent_code text, wkb bytea) ON COMMIT DROP"
+        )
+        with raw.copy("COPY _import_grid FROM STDIN") as copy:
+            for f in features:
+                copy.write_row((f.index, f.level, f.code, f.name, f.parent_code, f.wkb))
+        # Classify against the current versions. "Same boundary" allows 1e-9° (0.1 mm) of
+        # floating-point noise so that re-importing an export changes nothing.
+        raw.execute(
+            """
+            SELECT s.code,
+                   CASE WHEN g.id IS NULL THEN 'created'
+                        WHEN NOT (ST_OrderingEquals(g.boundary, ST_GeomFromWKB(s.wkb, 4326))
+                                  OR ST_HausdorffDistance(g.boundary,
+                                                          ST_GeomFromWKB(s.wkb, 4326)) < 1e-9)
+                             THEN 'updated'
+                        WHEN g.name <> s.name THEN 'renamed'
+                        ELSE 'unchanged' END
+            FROM _import_grid s
+            LEFT JOIN geogrid_grid g ON g.code = s.code AND g.valid_to IS NULL
+            ORDER BY s.level, s.code
+            """
+        )
+        for code, status in raw.fetchall():
+            getattr(report, status).append(code)
+        by_code = {f.code: f for f in features}
+        changes = replace_boundaries(
+            [(code, by_code[code].wkb) for code in report.updated], actor=params.actor, when=when
+        )
+        raw.execute(
+            """
+            UPDATE geogrid_grid g SET name = s.name FROM _import_grid s
+            WHERE g.code = s.code AND g.valid_to IS NULL AND g.name <> s.name
+            """
+        )
+        created = set(report.created)
+        for level in Level.values:  # parents before children
+            raw.execute(
+                """
+                INSERT INTO geogrid_grid (level, code, name, parent_id, boundary, valid_from,
+                                          changed_by_id, created_at)
+                SELECT s.level, s.code, s.name, p.id, ST_Multi(ST_GeomFromWKB(s.wkb, 4326)),
+                       %(when)s, %(actor)s, now()
+                FROM _import_grid s
+                LEFT JOIN geogrid_grid p ON p.code = s.parent_code AND p.valid_to IS NULL
+                WHERE s.level = %(level)s AND s.code = ANY(%(created)s)
+                RETURNING id, code, ST_AsEWKB(boundary)
+                """,
+                {
+                    "when": when,
+                    "actor": params.actor.pk if params.actor else None,
+                    "level": level,
+                    "created": sorted(created),
+                },
+            )
+            changes += [
+                BoundaryChange(code, None, pk, GEOSGeometry(memoryview(wkb)))
+                for pk, code, wkb in raw.fetchall()
+            ]
+    report.seconds["write"] = time.perf_counter() - started
+    bar.update()
+    started = time.perf_counter()
+    touched = report.created + report.updated
+    if touched:
+        topology = check_codes(touched)
+        blocking = [p for p in topology.problems if not (params.allow_gaps and p.kind == Kind.GAP)]
+        report.topology = blocking
+        report.warnings = [p for p in topology.problems if p not in blocking]
+    report.seconds["topology"] = time.perf_counter() - started
+    bar.update()
+    if report.ok and params.commit:
+        started = time.perf_counter()
+        announce(changes, params.actor)
+        report.seconds["announce"] = time.perf_counter() - started
+
+
+def _known_grids() -> dict[str, int]:
+    """Current codes and levels in the database (parents of the file's grids may live there)."""
+    return dict(Grid.objects.current().values_list("code", "level"))
+
+
+def _source_crs(raw: RawLayer, srid: int | None) -> pyproj.CRS:
+    """The file's CRS, or --srid for a file without one; never a guess."""
+    if raw.crs:
+        crs = pyproj.CRS.from_user_input(raw.crs)
+        if srid is not None and crs.to_epsg() != srid:
+            raise GridFileError(
+                _(
+                    "%(file)s says its coordinates are in %(crs)s, but --srid says EPSG:%(srid)d;"
+                    " remove --srid or fix the file"
+                )
+                % {"file": raw.path.name, "crs": _crs_label(crs), "srid": srid}
+            )
+        return crs
+    if srid is None:
+        if raw.is_shapefile:
+            raise GridFileError(
+                _(
+                    "%(file)s has no .prj file, so its coordinate reference system is unknown: "
+                    "pass --srid (for example --srid 4548 for CGCS2000 / 3-degree Gauss-Krüger "
+                    "CM 117E)"
+                )
+                % {"file": raw.path.name}
+            )
+        raise GridFileError(
+            _("%(file)s does not say which coordinate reference system it uses: pass --srid")
+            % {"file": raw.path.name}
+        )
+    try:
+        return pyproj.CRS.from_epsg(srid)
+    except pyproj.exceptions.CRSError as exc:
+        raise GridFileError(_("--srid %(srid)d is not a known EPSG code") % {"srid": srid}) from exc
+
+
+def _crs_label(crs: pyproj.CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} {crs.name}" if epsg else crs.name
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,63 @@
+"""manage.py import_grids FILE [...]: a thin wrapper around importers.grids.import_grids."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from importers.grids import GridFileError, GridImportParams, import_grids
+
+
+class Command(BaseCommand):
+    help = (
+        "Import grid boundaries from a Shapefile (.shp or .zip), GeoJSON, GeoPackage or KML. "
+        "Dry run unless --commit; all or nothing."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--layer", help="layer of a GeoPackage (or any multi-layer file)")
+        parser.add_argument("--srid", type=int, help="EPSG code, only for files without a CRS")
+        parser.add_argument("--encoding", help="attribute encoding when the file does not say")
+        parser.add_argument("--code-field", default="code")
+        parser.add_argument("--name-field", default="name")
+        parser.add_argument("--parent-field", help="default: the parent's code is the prefix")
+        parser.add_argument("--level", type=int, choices=range(1, 6))
+        parser.add_argument("--parent-by-location", action="store_true")
+        parser.add_argument("--fix-invalid", action="store_true")
+        parser.add_argument("--allow-gaps", action="store_true")
+        parser.add_argument("--commit", action="store_true", help="write (default: dry run)")
+        parser.add_argument("--report-json", type=Path)
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, **o) -> None:
+        params = GridImportParams(
+            path=o["file"],
+            layer=o["layer"],
+            srid=o["srid"],
+            encoding=o["encoding"],
+            code_field=o["code_field"],
+            name_field=o["name_field"],
+            parent_field=o["parent_field"],
+            level=o["level"],
+            parent_by_location=o["parent_by_location"],
+            fix_invalid=o["fix_invalid"],
+            allow_gaps=o["allow_gaps"],
+            commit=o["commit"],
+            progress=not o["no_progress"] and sys.stderr.isatty(),
+        )
+        try:
+            report = import_grids(params)
+        except GridFileError as exc:
+            raise CommandError(str(exc)) from exc
+        if o["report_json"]:
+            o["report_json"].write_text(
+                json.dumps(report.as_dict(), ensure_ascii=False, indent=1, default=str), "utf-8"
+            )
+        for line in report.lines():
+            self.stdout.write(line)
+        if not report.ok:
+            sys.exit(1)

@@ -1,12 +1,50 @@
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from layers.models import Building
+from layers.models import Appeal, AppealEvent, AppealPhoto, Building, Category, Reassignment
 
 
 @admin.register(Building)
 class BuildingAdmin(LeafletGeoAdmin):
-    list_display = ["address", "households", "units", "grid"]
-    search_fields = ["address", "estate_or_road", "source_id"]
+    list_display = ["address", "households", "units", "grid", "assignment"]
+    search_fields = ["address", "estate_or_road", "source_id", "aliases"]
     raw_id_fields = ["grid"]
     list_per_page = 50
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "major_zh", "name_zh", "name_en", "kind", "deadline_class",
+                    "deadline_value", "deadline_unit", "active"]
+    list_filter = ["kind", "deadline_class", "active"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+class PhotoInline(admin.TabularInline):
+    model = AppealPhoto
+    extra = 0
+    readonly_fields = ["image", "thumbnail", "content_type", "width", "height", "size_bytes"]
+
+
+class EventInline(admin.TabularInline):
+    model = AppealEvent
+    extra = 0
+    readonly_fields = ["kind", "at", "actor", "data"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(LeafletGeoAdmin):
+    list_display = ["tracking", "category", "channel", "status", "assignment", "grid",
+                    "reported_at"]
+    list_filter = ["status", "assignment", "channel", "category"]
+    search_fields = ["tracking", "address", "source_ref"]
+    raw_id_fields = ["grid", "building", "reporter"]
+    readonly_fields = ["tracking", "token_hash", "raw_x", "raw_y", "raw_crs", "created_at"]
+    inlines = [PhotoInline, EventInline]
+    list_per_page = 50
+
+
+@admin.register(Reassignment)
+class ReassignmentAdmin(admin.ModelAdmin):
+    list_display = ["at", "appeal", "building", "old_grid", "new_grid", "new_method"]
+    raw_id_fields = ["appeal", "building", "old_grid", "new_grid"]

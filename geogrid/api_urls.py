@@ -1,3 +1,23 @@
 """REST API of the grid hierarchy, mounted under /api/v1/ by geogrid.urls."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from geogrid.api import (
+    GridAncestorsView,
+    GridChildrenView,
+    GridDetailView,
+    GridHistoryView,
+    GridListView,
+    GridsAtView,
+    GridTopologyView,
+)
+
+urlpatterns = [
+    path("grids/", GridListView.as_view(), name="grid-list"),
+    path("grids/at/", GridsAtView.as_view(), name="grid-at"),
+    path("grids/<str:code>/", GridDetailView.as_view(), name="grid-detail"),
+    path("grids/<str:code>/children/", GridChildrenView.as_view(), name="grid-children"),
+    path("grids/<str:code>/ancestors/", GridAncestorsView.as_view(), name="grid-ancestors"),
+    path("grids/<str:code>/topology/", GridTopologyView.as_view(), name="grid-topology"),
+    path("grids/<str:code>/history/", GridHistoryView.as_view(), name="grid-history"),
+]

@@ -1,0 +1,262 @@
+"""REST API of the grid hierarchy under /api/v1/grids/: thin views over the services.
+
+Reads are open (boundaries are not personal data); writes need a grid manager of the subtree
+(checked by the services). A boundary that fails validation gets a 400 naming each problem and
+nothing is stored; an edit of a version that is no longer current gets a 409.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point, Polygon
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from geogrid.hierarchy import code_lengths, level_for_code
+from geogrid.models import Grid
+from geogrid.serializers import GridFeatureSerializer, GridVersionSerializer
+from geogrid.topology import Problem, check_grid, check_subtree
+from geogrid.versions import StaleVersion, TopologyRejected, create_checked, edit_boundary, history
+
+
+class GridPagination(GeoJsonPagination):
+    page_size = 100
+    max_page_size = 1000
+
+
+def parse_as_of(value: str | None) -> dt.datetime | None:
+    """A date means the start of that day in the deployment's time zone; a datetime is exact."""
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ParseError(
+            _("as_of must be a date or date-time (ISO 8601), not %(value)r") % {"value": value}
+        ) from exc
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def versions_at(request: Request) -> QuerySet:
+    moment = parse_as_of(request.query_params.get("as_of"))
+    grids = Grid.objects.select_related("parent", "changed_by")
+    return grids.as_of(moment) if moment else grids.current()
+
+
+def problems_response(messages: list[str], problems: list[Problem] | None = None) -> Response:
+    body: dict = {"errors": messages}
+    if problems:
+        body["problems"] = {
+            "type": "FeatureCollection",
+            "features": [p.as_feature() for p in problems],
+        }
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def read_feature(data) -> tuple[GEOSGeometry, dict]:
+    """The geometry (EPSG:4326) and properties of a GeoJSON Feature in a request body."""
+    if not isinstance(data, dict) or data.get("type") != "Feature":
+        raise ValidationError(_("send a GeoJSON Feature with a Polygon or MultiPolygon geometry"))
+    geometry = data.get("geometry")
+    if not isinstance(geometry, dict):
+        raise ValidationError(_("the Feature has no geometry"))
+    try:
+        geom = GEOSGeometry(json.dumps(geometry), srid=4326)
+    except (GEOSException, GDALException, ValueError, TypeError) as exc:
+        raise ValidationError(
+            _("cannot read the GeoJSON geometry (%(reason)s); rings must be closed")
+            % {"reason": str(exc).strip() or type(exc).__name__}
+        ) from exc
+    geom.srid = 4326  # RFC 7946: GeoJSON is always WGS 84 longitude/latitude
+    properties = data.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise ValidationError(_("the Feature's properties must be an object"))
+    return geom, properties
+
+
+def error_messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms]
+    return list(exc.messages)
+
+
+class GridListView(ListAPIView):
+    """GET: grids as a FeatureCollection; filters level, parent, code_prefix, bbox, as_of.
+    POST: a new grid from a GeoJSON Feature (properties code, name; level, parent optional)."""
+
+    serializer_class = GridFeatureSerializer
+    pagination_class = GridPagination
+
+    def get_queryset(self) -> QuerySet:
+        params = self.request.query_params
+        grids = versions_at(self.request)
+        if params.get("level"):
+            try:
+                grids = grids.filter(level=int(params["level"]))
+            except ValueError as exc:
+                raise ParseError(_("level must be a number from 1 to 5")) from exc
+        if params.get("parent"):
+            grids = grids.filter(parent__code=params["parent"])
+        if params.get("code_prefix"):
+            grids = grids.filter(code__startswith=params["code_prefix"])
+        if params.get("bbox"):
+            try:
+                west, south, east, north = (float(v) for v in params["bbox"].split(","))
+            except ValueError as exc:
+                raise ParseError(_("bbox must be west,south,east,north in degrees")) from exc
+            area = Polygon.from_bbox((west, south, east, north))
+            area.srid = 4326
+            grids = grids.filter(boundary__bboverlaps=area)
+        return grids.order_by("code")
+
+    def post(self, request: Request) -> Response:
+        try:
+            geom, props = read_feature(request.data)
+            code = str(props.get("code") or "")
+            level = int(props.get("level") or level_for_code(code) or 0)
+            if not code or not level:
+                raise ValidationError(_("properties.code must be a grid code of a known length"))
+            parent_code = props.get("parent") or (
+                code[: code_lengths()[level - 1]] if level > 1 else None
+            )
+            parent = None
+            if parent_code:
+                parent = Grid.objects.current().filter(code=parent_code).first()
+                if parent is None:
+                    raise ValidationError(
+                        _("the parent grid %(code)s does not exist") % {"code": parent_code}
+                    )
+            result = create_checked(
+                level=level,
+                code=code,
+                name=str(props.get("name") or ""),
+                boundary=geom,
+                parent=parent,
+                actor=request.user,
+            )
+        except TopologyRejected as exc:
+            return problems_response(exc.messages, exc.problems)
+        except ValidationError as exc:
+            return problems_response(error_messages(exc))
+        return Response(
+            self._with_warnings(result.grid, result.warnings), status=status.HTTP_201_CREATED
+        )
+
+    @staticmethod
+    def _with_warnings(grid: Grid, warnings: list[Problem]) -> dict:
+        data = GridFeatureSerializer(grid).data
+        data["warnings"] = [p.message for p in warnings]
+        return data
+
+
+class GridDetailView(APIView):
+    """GET: one grid by code (?as_of). PUT/PATCH: a new boundary (and name) from a GeoJSON
+    Feature whose properties.version is the version the client edited."""
+
+    def get(self, request: Request, code: str) -> Response:
+        grid = get_object_or_404(versions_at(request), code=code)
+        return Response(GridFeatureSerializer(grid).data)
+
+    def put(self, request: Request, code: str) -> Response:
+        get_object_or_404(Grid.objects.current(), code=code)
+        try:
+            geom, props = read_feature(request.data)
+            try:
+                version = int(props["version"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValidationError(
+                    _("properties.version must be the version you edited")
+                ) from exc
+            name = props.get("name")
+            result = edit_boundary(
+                code,
+                geom,
+                version=version,
+                actor=request.user,
+                name=str(name) if name else None,
+            )
+        except StaleVersion as exc:
+            return Response(
+                {"detail": str(exc), "current_version": exc.current_id},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except TopologyRejected as exc:
+            return problems_response(exc.messages, exc.problems)
+        except ValidationError as exc:
+            return problems_response(error_messages(exc))
+        return Response(GridListView._with_warnings(result.grid, result.warnings))
+
+    patch = put
+
+
+class GridChildrenView(ListAPIView):
+    serializer_class = GridFeatureSerializer
+    pagination_class = GridPagination
+
+    def get_queryset(self) -> QuerySet:
+        versions = versions_at(self.request)
+        parent = get_object_or_404(versions, code=self.kwargs["code"])
+        return versions.filter(parent__code=parent.code).order_by("code")
+
+
+class GridAncestorsView(APIView):
+    """The district down to the grid's parent, as a FeatureCollection."""
+
+    def get(self, request: Request, code: str) -> Response:
+        versions = versions_at(request)
+        grid = get_object_or_404(versions, code=code)
+        lengths = code_lengths()
+        prefixes = [code[: lengths[level]] for level in range(1, grid.level)]
+        ancestors = versions.filter(code__in=prefixes).order_by("level")
+        return Response(GridFeatureSerializer(ancestors, many=True).data)
+
+
+class GridTopologyView(APIView):
+    """The topology report of a subtree (or ?scope=grid: one grid's family) as GeoJSON."""
+
+    def get(self, request: Request, code: str) -> Response:
+        get_object_or_404(Grid.objects.current(), code=code)
+        scope = request.query_params.get("scope", "subtree")
+        if scope not in ("subtree", "grid"):
+            raise ParseError(_("scope must be subtree or grid"))
+        report = check_grid(code) if scope == "grid" else check_subtree(code)
+        return Response(report.as_geojson())
+
+
+class GridHistoryView(APIView):
+    """Every version of a grid with its validity and who made it, oldest first."""
+
+    def get(self, request: Request, code: str) -> Response:
+        versions = history(code)
+        if not versions.exists():
+            return Response(status=status.HTTP_404_NOT_FOUND)
+        return Response(GridVersionSerializer(versions, many=True).data)
+
+
+class GridsAtView(APIView):
+    """Which grids covered a point (?lon, ?lat) at ?as_of (default: now), deepest first."""
+
+    def get(self, request: Request) -> Response:
+        try:
+            lon = float(request.query_params["lon"])
+            lat = float(request.query_params["lat"])
+        except (KeyError, ValueError) as exc:
+            raise ParseError(_("lon and lat are required, in degrees (WGS 84)")) from exc
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ParseError(_("lon must be within −180…180 and lat within −90…90"))
+        point = Point(lon, lat, srid=4326)
+        grids = versions_at(request).filter(boundary__covers=point).order_by("-level", "code")
+        return Response(GridFeatureSerializer(grids, many=True).data)

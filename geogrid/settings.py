@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "leaflet",
     "geogrid",
     "layers",
+    "layers.analytics",
     "importers",
     "maps",
     "fixtures",
@@ -215,3 +216,24 @@ GEOGRID["BASEMAP"] = os.environ.get("GEOGRID_BASEMAP", "osm")
 GEOGRID["TIANDITU_KEY"] = os.environ.get("GEOGRID_TIANDITU_KEY", "")
 GEOGRID["MAP_CENTER"] = (26.40, 117.79)  # lat, lon: 沙县区
 GEOGRID["MAP_ZOOM"] = 12
+
+# --- Analytics: vector tiles, heat, hotspots, map reports (issue 8) -------------------------
+# Added keys only; see docs/analytics.md. Distances in metres, periods in days.
+GEOGRID_ANALYTICS = {
+    "BIN_SHIFT": 5,  # aggregated tiles carry 2**5 x 2**5 square bins (8 px on a 256 px tile)
+    "POINTS_MIN_ZOOM": 16,  # from this zoom on, appeal tiles carry single appeals
+    "CUBE_MAX_ZOOM": 12,  # pre-aggregated bins for tile zooms 0..12; finer zooms read facts
+    "SUBTREE_CODE_LEN": 9,  # the cube keeps grid codes cut to this length (subdistricts)
+    "TILE_EXTENT": 4096,
+    "TILE_MAX_AGE": 60,  # Cache-Control max-age of tiles (seconds)
+    "TILE_CACHE": "default",  # Django cache holding aggregated tiles by ETag
+    "HEAT_SHIFT": 5,  # heat bins per tile side = 2**HEAT_SHIFT
+    "HEAT_MAX_TILES": 64,  # a heat bbox needing more tiles is read at a coarser zoom
+    "DASHBOARD_TILES_ABOVE": 20_000,  # the dashboard draws tiles instead of points above this
+    "GRID_LEVEL_BY_ZOOM": {0: 1, 10: 2, 12: 3, 14: 4, 15: 5},  # grid tile level per min zoom
+    "HOTSPOT_EPS_M": 50.0,
+    "HOTSPOT_MIN_POINTS": 8,
+    "HOTSPOT_DAYS": 90,  # default period of `manage.py hotspots`: the last 90 days
+    "HOTSPOT_ACTIVE_DAYS": 30,  # a hotspot with a report this recent is active
+    "METRIC_SRID": None,  # None: the UTM zone of the data; or e.g. 4548 (CGCS2000 GK 117E)
+}

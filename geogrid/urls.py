@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("geogrid.api_urls")),
     path("api/v1/", include("layers.urls")),
+    path("", include("layers.analytics.urls")),
     path("", include("maps.urls")),
 ]

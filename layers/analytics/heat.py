@@ -1,0 +1,148 @@
+"""Heat bins for Leaflet.heat, appeal counts for the dashboard's points-or-tiles switch, and
+per-grid counts and rates for choropleths at any grid level."""
+
+from __future__ import annotations
+
+import math
+
+from django.db import connection
+
+from .bins import bin_counts
+from .conf import conf
+from .filters import AppealFilter
+from .snapshot import current_state
+from .tilemath import (
+    KEY_LEVEL,
+    MAX_LAT,
+    cell_centre_lonlat,
+    merge_ranges,
+    tile_key_range,
+    tiles_for_bbox,
+)
+
+WORLD = (-180.0, -MAX_LAT, 180.0, MAX_LAT)
+
+
+def _ranges_for_bbox(bbox, zoom: int) -> list[tuple[int, int]]:
+    """Key ranges of the tiles covering bbox, at `zoom` or coarser so that few tiles do."""
+    z = zoom
+    while True:
+        x0, y0, x1, y1 = tiles_for_bbox(bbox, z)
+        if (x1 - x0 + 1) * (y1 - y0 + 1) <= conf("HEAT_MAX_TILES") or z == 0:
+            break
+        z -= 1
+    return merge_ranges(
+        [tile_key_range(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    )
+
+
+def _binned(filt: AppealFilter, bbox, zoom: int) -> tuple[int, list[tuple[float, float, int]]]:
+    """Bins (lon, lat, n) inside bbox at bin level zoom + HEAT_SHIFT."""
+    level = min(zoom + int(conf("HEAT_SHIFT")), KEY_LEVEL)
+    rows = bin_counts(filt, level, _ranges_for_bbox(bbox, zoom), bbox, current_state())
+    west, south, east, north = bbox
+    out = []
+    for bx, by, n in rows:
+        lon, lat = cell_centre_lonlat(bx, by, level)
+        if west <= lon <= east and south <= lat <= north:
+            out.append((lon, lat, n))
+    return level, out
+
+
+def heat_bins(filt: AppealFilter, bbox: tuple[float, float, float, float], zoom: int) -> dict:
+    """{"level", "cell_m", "max", "total", "bins": [[lat, lon, count], …]} — the bins are the
+    [lat, lng, intensity] triples Leaflet.heat takes; pass `max` as its max option."""
+    level, bins = _binned(filt, bbox, zoom)
+    mid_lat = (bbox[1] + bbox[3]) / 2
+    cell_m = 40075016.686 / 2**level * math.cos(math.radians(mid_lat))
+    counts = [n for _, _, n in bins]
+    return {
+        "zoom": zoom,
+        "level": level,
+        "cell_m": round(cell_m, 1),
+        "max": max(counts, default=0),
+        "total": sum(counts),
+        "bins": [[round(lat, 6), round(lon, 6), n] for lon, lat, n in bins],
+    }
+
+
+def appeal_count(filt: AppealFilter, bbox: tuple[float, float, float, float] | None = None,
+                 zoom: int | None = None) -> int:
+    """Located appeals matching the filter (inside bbox to within one heat bin at `zoom`)."""
+    if bbox is None:
+        return sum(n for _, _, n in _binned(filt, WORLD, 0)[1])
+    return sum(n for _, _, n in _binned(filt, bbox, zoom if zoom is not None else 12)[1])
+
+
+def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> list[dict]:
+    """Per current grid of `level` (inside `parent`'s subtree): appeals, closed, households,
+    area and the rates a choropleth shows. Appeals count by grid code prefix, so an appeal
+    assigned to an older version of a grid still counts for it."""
+    from geogrid.hierarchy import code_lengths
+
+    if filt.empty_scope:
+        return []
+    length = code_lengths()[level]
+    state = current_state()
+    fwhere, fparams = filt.fact_sql()
+    awhere, aparams = filt.appeal_sql("a")
+    # Appeals without a location still count for their grid.
+    awhere = awhere.replace("a.location IS NOT NULL", "true", 1)
+    scope, sparams = "true", []
+    if parent:
+        scope = "g.code LIKE %s"
+        sparams = [parent + "%"]
+    sql = f"""
+        WITH counts AS (
+            SELECT left(code, {length}) AS code, count(*) AS n,
+                   count(*) FILTER (WHERE status = 'closed') AS closed,
+                   count(on_time) AS timed, count(*) FILTER (WHERE on_time) AS on_time
+            FROM (
+                SELECT grid_code AS code, status, on_time FROM {state.fact} WHERE {fwhere}
+                UNION ALL
+                SELECT ag.code, a.status, NULL::boolean
+                FROM layers_appeal a JOIN geogrid_grid ag ON ag.id = a.grid_id
+                WHERE a.id > %s AND {awhere}
+            ) t
+            WHERE code <> ''
+            GROUP BY 1
+        ), households AS (
+            SELECT left(bg.code, {length}) AS code, sum(b.households) AS households
+            FROM layers_building b JOIN geogrid_grid bg ON bg.id = b.grid_id
+            GROUP BY 1
+        )
+        SELECT g.code, g.name, g.level, g.area_m2, coalesce(c.n, 0), coalesce(c.closed, 0),
+               coalesce(c.timed, 0), coalesce(c.on_time, 0), coalesce(h.households, 0)
+        FROM geogrid_grid g
+        LEFT JOIN counts c ON c.code = g.code
+        LEFT JOIN households h ON h.code = g.code
+        WHERE g.valid_to IS NULL AND g.level = %s AND {scope}
+        ORDER BY g.code
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*fparams, state.watermark, *aparams, level, *sparams])
+        rows = cursor.fetchall()
+    out = []
+    for code, name, lvl, area_m2, n, closed, timed, on_time, households in rows:
+        if filt.prefixes is not None and not any(
+            code.startswith(p) or p.startswith(code) for p in filt.prefixes
+        ):
+            continue
+        area_km2 = (area_m2 or 0) / 1e6
+        out.append(
+            {
+                "code": code,
+                "name": name,
+                "level": lvl,
+                "appeals": n,
+                "closed": closed,
+                "households": int(households),
+                "area_km2": round(area_km2, 4),
+                "per_100_households": round(n * 100 / households, 2) if households else None,
+                "per_km2": round(n / area_km2, 2) if area_km2 else None,
+                "completion_rate": round(closed / n, 4) if n else None,
+                # Hook for the workflow (issue 6): filled once appeals carry `on_time`.
+                "on_time_rate": round(on_time / timed, 4) if timed else None,
+            }
+        )
+    return out

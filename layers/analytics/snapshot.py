@@ -1,0 +1,172 @@
+"""Pre-aggregation for tiles and heat: a Morton-ordered fact table (one narrow row per located
+appeal) and a cube of bin counts per zoom for a few filter combinations ("cuboids").
+
+`refresh()` rebuilds the idle copy (a/b) and flips `analytics_state` in one transaction, so
+readers keep using the old copy until the new one is complete. Appeals newer than the refresh
+(id > watermark) are counted live from layers_appeal; status changes of older appeals show up at
+the next refresh (run it every few minutes: `manage.py analytics_refresh`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from layers.models import Appeal
+
+from .conf import conf
+from .tilemath import HALF, KEY_LEVEL
+
+# cuboid id → the dimensions its rows keep; every other dimension is summed over.
+CUBOIDS: dict[int, tuple[str, ...]] = {
+    0: (),
+    1: ("category",),
+    2: ("status",),
+    3: ("month",),
+    4: ("category", "month"),
+    5: ("sub",),
+    6: ("category", "status"),
+}
+_DIM_COLUMNS = {"category": "category_id", "status": "status", "month": "month", "sub": "sub"}
+
+
+@dataclass(frozen=True)
+class State:
+    active: str
+    version: int
+    watermark: int
+
+    @property
+    def fact(self) -> str:
+        return f"analytics_fact_{self.active}"
+
+    @property
+    def cube(self) -> str:
+        return f"analytics_cube_{self.active}"
+
+
+@dataclass
+class RefreshReport:
+    facts: int
+    cube_rows: int
+    seconds: float
+    version: int
+
+
+def current_state() -> State:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT active, version, watermark FROM analytics_state WHERE id = 1")
+        active, version, watermark = cursor.fetchone()
+    return State(active, version, watermark)
+
+
+def cuboid_for(dims: set[str]) -> int | None:
+    """The smallest cuboid keeping every dimension in `dims`, or None (read the facts)."""
+    fits = [c for c, keep in CUBOIDS.items() if dims <= set(keep)]
+    return min(fits, key=lambda c: len(CUBOIDS[c])) if fits else None
+
+
+def cube_levels() -> range:
+    """Bin levels held in the cube: tile zoom 0..CUBE_MAX_ZOOM plus BIN_SHIFT."""
+    shift = conf("BIN_SHIFT")
+    return range(shift, conf("CUBE_MAX_ZOOM") + shift + 1)
+
+
+def _on_time_sql() -> str:
+    # Hook for the workflow (issue 6): once Appeal has a boolean `on_time`, it is carried along.
+    names = {f.name for f in Appeal._meta.get_fields()}
+    return "a.on_time" if "on_time" in names else "NULL::boolean"
+
+
+def refresh() -> RefreshReport:
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT active FROM analytics_state WHERE id = 1 FOR UPDATE")
+        target = "b" if cursor.fetchone()[0] == "a" else "a"
+        fact, cube = f"analytics_fact_{target}", f"analytics_cube_{target}"
+        cursor.execute("SELECT coalesce(max(id), 0) FROM layers_appeal")
+        watermark = cursor.fetchone()[0]
+        cursor.execute(f"TRUNCATE {fact}, {cube}")
+        for index in ("key", "grid", "day", "cat"):
+            cursor.execute(f"DROP INDEX IF EXISTS {fact}_{index}")
+        cursor.execute(f"DROP INDEX IF EXISTS {cube}_key")
+        n = 2**KEY_LEVEL
+        cursor.execute(
+            f"""
+            INSERT INTO {fact} (appeal_id, key, cx, cy, category_id, status, channel, day,
+                                grid_code, on_time)
+            SELECT id, analytics_morton(cx, cy), cx, cy, category_id, status, channel, day,
+                   grid_code, on_time
+            FROM (
+                SELECT a.id, a.category_id, a.status, a.channel, a.on_time, a.day, a.grid_code,
+                       CASE WHEN a.p IS NOT NULL THEN
+                       least(greatest(floor((ST_X(a.p) + {HALF}) / {2 * HALF} * {n}), 0),
+                             {n - 1})::bigint END AS cx,
+                       CASE WHEN a.p IS NOT NULL THEN
+                       least(greatest(floor(({HALF} - ST_Y(a.p)) / {2 * HALF} * {n}), 0),
+                             {n - 1})::bigint END AS cy
+                FROM (
+                    SELECT a.id, a.category_id, a.status, a.channel, {_on_time_sql()} AS on_time,
+                           (a.reported_at AT TIME ZONE %s)::date AS day,
+                           coalesce(g.code, '') AS grid_code,
+                           ST_Transform(a.location, 3857) AS p
+                    FROM layers_appeal a LEFT JOIN geogrid_grid g ON g.id = a.grid_id
+                    WHERE a.id <= %s AND (a.location IS NOT NULL OR a.grid_id IS NOT NULL)
+                ) a
+            ) s
+            ORDER BY 2
+            """,
+            [connection.timezone_name, watermark],
+        )
+        facts = cursor.rowcount
+        cursor.execute(f"CREATE INDEX {fact}_key ON {fact} (key)")
+        cursor.execute(f"CREATE INDEX {fact}_grid ON {fact} (grid_code varchar_pattern_ops, key)")
+        cursor.execute(f"CREATE INDEX {fact}_day ON {fact} (day, key)")
+        cursor.execute(f"CREATE INDEX {fact}_cat ON {fact} (category_id, key)")
+        _build_cube(cursor, fact, cube)
+        cursor.execute(f"CREATE INDEX {cube}_key ON {cube} (cuboid, z, key)")
+        cursor.execute(f"ANALYZE {fact}")
+        cursor.execute(f"ANALYZE {cube}")
+        cursor.execute(f"SELECT count(*) FROM {cube}")
+        cube_rows = cursor.fetchone()[0]
+        seconds = time.perf_counter() - started
+        cursor.execute(
+            """UPDATE analytics_state SET active = %s, version = version + 1, watermark = %s,
+                   refreshed_at = now(), seconds = %s WHERE id = 1 RETURNING version""",
+            [target, watermark, seconds],
+        )
+        version = cursor.fetchone()[0]
+    return RefreshReport(facts, cube_rows, seconds, version)
+
+
+def _build_cube(cursor, fact: str, cube: str) -> None:
+    levels = cube_levels()
+    top = levels[-1]
+    shift = KEY_LEVEL - top
+    sub_len = int(conf("SUBTREE_CODE_LEN"))
+    exprs = {
+        "category": "category_id",
+        "status": "status",
+        "month": "date_trunc('month', day)::date",
+        "sub": f"left(grid_code, {sub_len})",
+    }
+    for cuboid, dims in CUBOIDS.items():
+        cols = "".join(f", {_DIM_COLUMNS[d]}" for d in dims)
+        sel = "".join(f", {exprs[d]}" for d in dims)
+        group = "".join(f", {i}" for i in range(6, 6 + len(dims)))
+        # The finest level from the facts, each coarser level from the one below it.
+        cursor.execute(
+            f"""INSERT INTO {cube} (cuboid, z, key, cx, cy{cols}, n)
+                SELECT {cuboid}, {top}, key >> {2 * shift}, cx >> {shift}, cy >> {shift}{sel},
+                       count(*)
+                FROM {fact} WHERE key IS NOT NULL GROUP BY 3, 4, 5{group}"""
+        )
+        for level in range(top - 1, levels[0] - 1, -1):
+            cursor.execute(
+                f"""INSERT INTO {cube} (cuboid, z, key, cx, cy{cols}, n)
+                    SELECT {cuboid}, {level}, key >> 2, cx >> 1, cy >> 1{cols}, sum(n)
+                    FROM {cube} WHERE cuboid = {cuboid} AND z = {level + 1}
+                    GROUP BY 3, 4, 5{group}"""
+            )

@@ -213,6 +213,7 @@ GEOGRID["DEFAULT_DISTRICT_CODE"] = os.environ.get("GEOGRID_DEFAULT_DISTRICT_CODE
 # osm (default) | tianditu_vec | tianditu_img (need GEOGRID_TIANDITU_KEY) | gaode (GCJ-02 tiles,
 # geometries shifted for display) | none (no tiles; grids and points still drawn).
 GEOGRID["BASEMAP"] = os.environ.get("GEOGRID_BASEMAP", "osm")
+GEOGRID["OSM_TILE_URL"] = LEAFLET_CONFIG["TILES"][0][1]
 GEOGRID["TIANDITU_KEY"] = os.environ.get("GEOGRID_TIANDITU_KEY", "")
 GEOGRID["MAP_CENTER"] = (26.40, 117.79)  # lat, lon: 沙县区
 GEOGRID["MAP_ZOOM"] = 12
@@ -221,8 +222,10 @@ GEOGRID["MAP_ZOOM"] = 12
 # Added keys only; see docs/analytics.md. Distances in metres, periods in days.
 GEOGRID_ANALYTICS = {
     "BIN_SHIFT": 5,  # aggregated tiles carry 2**5 x 2**5 square bins (8 px on a 256 px tile)
-    "POINTS_MIN_ZOOM": 16,  # from this zoom on, appeal tiles carry single appeals
-    "CUBE_MAX_ZOOM": 12,  # pre-aggregated bins for tile zooms 0..12; finer zooms read facts
+    "POINTS_MIN_ZOOM": 16,  # from this zoom on, appeal tiles carry single appeals…
+    "POINT_MERGE_PX": 1.0,  # …except that appeals within 1 px (256-px tile) merge, with a count
+    "CUBE_MAX_ZOOM": 15,  # pre-aggregated bins for tile zooms 0..15 (one filter dimension)
+    "CUBE_COMBO_MAX_ZOOM": 12,  # …and 0..12 for two filter dimensions (category × month/status)
     "SUBTREE_CODE_LEN": 9,  # the cube keeps grid codes cut to this length (subdistricts)
     "TILE_EXTENT": 4096,
     "TILE_MAX_AGE": 60,  # Cache-Control max-age of tiles (seconds)

@@ -14,3 +14,7 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Machines here (and CI) have no internet: tests use no tile servers at all, and the browser
+# tests assert that no request leaves the live server.
+GEOGRID = {**GEOGRID, "BASEMAP": "none"}  # noqa: F405
+LEAFLET_CONFIG = {**LEAFLET_CONFIG, "TILES": []}  # noqa: F405

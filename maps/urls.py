@@ -1,7 +1,12 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from maps.views import home
+from maps import views
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", views.home, name="home"),
+    path("m/", views.report, name="report"),
+    path("m/follow/<str:tracking>/", views.follow, name="follow"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
 ]

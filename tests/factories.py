@@ -73,7 +73,8 @@ def make_user(*roles: str, username: str | None = None, **extra):
         username=username or f"user{next(_usernames)}", password="pw-for-tests-only", **extra
     )
     for role in roles:
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: transactional (browser) tests flush the groups the migration made.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages GeoGrid needs, and only those that are missing:
 # PostgreSQL 15 server, PostGIS 3, GDAL/GEOS/PROJ runtime, gettext (UI translations),
-# Node.js + npm (to install the map libraries the app serves) and Chromium (browser tests).
+# Node.js + npm (to install the map libraries the app serves), Chromium and fonts (browser tests).
 # Runs as root, or through sudo. A second run only checks and returns.
 set -euo pipefail
 
@@ -14,6 +14,9 @@ command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client-15)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# Fonts so that Chinese text and category symbols render in browser tests and screenshots.
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system: PostgreSQL 15, PostGIS 3, GDAL, gettext, npm and Chromium present"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import js_errors
 from tests.factories import make_tree, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,8 +21,6 @@ def login(page, base: str, username: str) -> None:
 def test_grid_boundary_is_drawn_on_the_admin_map(page, live_server):
     tree = make_tree()
     make_user(username="root", is_superuser=True, is_staff=True)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
     login(page, live_server.url, "root")
     page.goto(f"{live_server.url}/admin/geogrid/grid/{tree['350427001'].pk}/change/")
     page.wait_for_selector(".leaflet-container")
@@ -32,4 +31,4 @@ def test_grid_boundary_is_drawn_on_the_admin_map(page, live_server):
     box, frame = path.bounding_box(), page.query_selector(".leaflet-container").bounding_box()
     assert box["width"] > 20 and box["height"] > 20
     assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"]
-    assert errors == []
+    assert js_errors(page) == []

@@ -58,8 +58,7 @@ def test_planted_problems_are_found_with_their_areas(tree):
     assert gaps[0].area_m2 == pytest.approx(100_000, rel=0.01)
     assert "350427002001001 overlaps" not in " ".join(p.message for p in report.problems)
     assert outside[0].message == (
-        f"grid {EAST_ZONE}001 lies outside its parent {EAST_ZONE} by "
-        f"{outside[0].area_m2:,.1f} m²"
+        f"grid {EAST_ZONE}001 lies outside its parent {EAST_ZONE} by {outside[0].area_m2:,.1f} m²"
     )
 
 

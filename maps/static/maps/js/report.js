@@ -1,0 +1,106 @@
+/* Phone report page: pin the problem, see whose grid it is, submit, get a tracking number. */
+(function () {
+  "use strict";
+  var config = GeoGrid.readJson("map-config");
+  var T = GeoGrid.readJson("strings");
+  var map = GeoGrid.createMap("map", config, { zoomControl: true });
+  GeoGrid.maps = { report: map };  // for the browser tests and the console
+  var marker = L.marker(config.center, { draggable: true, autoPan: true }).addTo(map);
+  var where = document.getElementById("where");
+  var form = document.getElementById("report");
+  var pinned = false;
+  var seq = 0;
+
+  function describe(result) {
+    if (!result.grid) return T.unlocated;
+    var names = result.grid.path.slice(1).map(function (g) { return g.name; }).join(" › ");
+    var leader = (result.staff || []).filter(function (s) { return s.post === "grid_leader"; })[0];
+    var text = T.inGrid + " " + names;
+    if (result.method === "nearest") text += " (" + T.nearest + ")";
+    if (result.method === "ancestor") text += " (" + T.ancestor + ")";
+    if (leader) text += " · " + T.leader + " " + leader.name + (leader.phone ? " " + leader.phone : "");
+    return text;
+  }
+
+  function locate(latlng) {
+    pinned = true;
+    var mine = ++seq;
+    where.textContent = T.locating;
+    var url = "/api/v1/locate?crs=wgs84&lon=" + latlng.lng.toFixed(7) + "&lat=" + latlng.lat.toFixed(7);
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (mine !== seq) return;  // a newer pin position won
+        where.textContent = res.ok ? describe(res.body) : firstError(res.body);
+        where.dataset.grid = res.ok && res.body.grid ? res.body.grid.code : "";
+      })
+      .catch(function () { if (mine === seq) where.textContent = T.offline; });
+  }
+
+  function place(latlng) { marker.setLatLng(latlng); locate(latlng); }
+
+  map.on("click", function (e) { place(e.latlng); });
+  marker.on("dragend", function () { locate(marker.getLatLng()); });
+
+  document.getElementById("locate-me").addEventListener("click", function () {
+    if (!navigator.geolocation) { where.textContent = T.noGeolocation; return; }
+    where.textContent = T.locating;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      // Browser geolocation is WGS 84, like our storage.
+      var ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
+      map.setView(ll, Math.max(map.getZoom(), 16));
+      place(ll);
+    }, function (err) { where.textContent = T.noGeolocation + " (" + err.message + ")"; },
+    { enableHighAccuracy: true, timeout: 10000 });
+  });
+
+  function firstError(body) {
+    if (!body) return T.failed;
+    if (body.detail) return body.detail;
+    for (var key in body) { if (body[key] && body[key].length) return body[key][0]; }
+    return T.failed;
+  }
+
+  function showErrors(body) {
+    form.querySelectorAll(".errors").forEach(function (p) { p.textContent = ""; });
+    var shown = false;
+    Object.keys(body || {}).forEach(function (field) {
+      var target = form.querySelector('.errors[data-field="' + field + '"]') ||
+        form.querySelector('.errors[data-field="non_field_errors"]');
+      var messages = Array.isArray(body[field]) ? body[field] : [String(body[field])];
+      target.textContent = messages.join(" ");
+      shown = true;
+    });
+    if (!shown) form.querySelector('.errors[data-field="non_field_errors"]').textContent = T.failed;
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!pinned) { showErrors({ lon: [T.pinFirst] }); return; }
+    var data = new FormData(form);
+    var ll = marker.getLatLng();
+    data.set("lon", ll.lng.toFixed(7));
+    data.set("lat", ll.lat.toFixed(7));
+    data.set("crs", "wgs84");
+    if (!data.get("category")) data.delete("category");
+    if (data.getAll("photos").every(function (f) { return !f.size; })) data.delete("photos");
+    var button = document.getElementById("submit");
+    button.disabled = true;
+    fetch("/api/v1/appeals/", {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-CSRFToken": GeoGrid.csrfToken(), Accept: "application/json" }
+    }).then(function (r) {
+      return r.json().then(function (body) { return { status: r.status, body: body }; });
+    }).then(function (res) {
+      button.disabled = false;
+      if (res.status !== 201) { showErrors(res.body); return; }
+      form.hidden = true;
+      document.getElementById("done").hidden = false;
+      document.getElementById("tracking").textContent = res.body.tracking;
+      document.getElementById("assigned").textContent = describe(res.body.assignment);
+      // The token travels in the fragment: never sent to the server or kept in its logs.
+      document.getElementById("follow-link").href =
+        "/m/follow/" + encodeURIComponent(res.body.tracking) + "/#token=" + encodeURIComponent(res.body.token);
+    }).catch(function () { button.disabled = false; showErrors({ non_field_errors: [T.offline] }); });
+  });
+})();

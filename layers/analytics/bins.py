@@ -8,7 +8,7 @@ from django.db import connection
 
 from .conf import conf
 from .filters import AppealFilter
-from .snapshot import CUBOIDS, State, cube_levels, cuboid_for
+from .snapshot import CUBOIDS, State, cuboid_for
 from .tilemath import HALF, KEY_LEVEL
 
 
@@ -22,10 +22,8 @@ def _ranges_sql(column: str, ranges: list[tuple[int, int]], params: list) -> str
 
 def source_for(filt: AppealFilter, level: int) -> tuple[str, int | None]:
     """('cube', cuboid) or ('fact', None): where counts at bin `level` come from."""
-    cuboid = cuboid_for(filt.dims())
-    if cuboid is not None and level in cube_levels():
-        return "cube", cuboid
-    return "fact", None
+    cuboid = cuboid_for(filt.dims(), level)
+    return ("cube", cuboid) if cuboid is not None else ("fact", None)
 
 
 def bin_counts_sql(

@@ -9,7 +9,9 @@ from django.conf import settings
 DEFAULTS: dict[str, Any] = {
     "BIN_SHIFT": 5,
     "POINTS_MIN_ZOOM": 16,
-    "CUBE_MAX_ZOOM": 12,
+    "POINT_MERGE_PX": 1.0,
+    "CUBE_MAX_ZOOM": 15,
+    "CUBE_COMBO_MAX_ZOOM": 12,
     "SUBTREE_CODE_LEN": 9,
     "TILE_EXTENT": 4096,
     "TILE_MAX_AGE": 60,

@@ -63,7 +63,7 @@ class AppealFilter:
         if self.statuses:
             need.add("status")
         if self.channels:
-            need.add("channel")  # never in the cube
+            need.add("channel")
         if self.date_from or self.date_to:
             need.add("month" if self.months() is not None else "day")
         if self.prefixes is not None:
@@ -98,6 +98,9 @@ class AppealFilter:
             params.append(self.months())
         if "sub" in dims and self.prefixes is not None:
             where.append(_any_prefix("sub", self.prefixes, params))
+        if "channel" in dims and self.channels:
+            where.append("channel = ANY(%s)")
+            params.append(list(self.channels))
         return _join(where), params
 
     def fact_sql(self) -> tuple[str, list]:

@@ -19,7 +19,9 @@ from layers.models import Appeal
 from .conf import conf
 from .tilemath import HALF, KEY_LEVEL
 
-# cuboid id → the dimensions its rows keep; every other dimension is summed over.
+# cuboid id → the dimensions its rows keep; every other dimension is summed over. One-dimension
+# cuboids stay small at every zoom (≤ 1024 bins per tile × the dimension's values); the
+# two-dimension ones fill up at fine zooms, where reading the facts costs about the same.
 CUBOIDS: dict[int, tuple[str, ...]] = {
     0: (),
     1: ("category",),
@@ -28,8 +30,10 @@ CUBOIDS: dict[int, tuple[str, ...]] = {
     4: ("category", "month"),
     5: ("sub",),
     6: ("category", "status"),
+    7: ("channel",),
 }
-_DIM_COLUMNS = {"category": "category_id", "status": "status", "month": "month", "sub": "sub"}
+_DIM_COLUMNS = {"category": "category_id", "status": "status", "month": "month", "sub": "sub",
+                "channel": "channel"}
 
 
 @dataclass(frozen=True)
@@ -62,16 +66,19 @@ def current_state() -> State:
     return State(active, version, watermark)
 
 
-def cuboid_for(dims: set[str]) -> int | None:
-    """The smallest cuboid keeping every dimension in `dims`, or None (read the facts)."""
-    fits = [c for c, keep in CUBOIDS.items() if dims <= set(keep)]
+def cuboid_for(dims: set[str], level: int) -> int | None:
+    """The smallest cuboid keeping every dimension in `dims` at bin `level`, or None (read the
+    facts)."""
+    fits = [c for c, keep in CUBOIDS.items() if dims <= set(keep) and level in cube_levels(c)]
     return min(fits, key=lambda c: len(CUBOIDS[c])) if fits else None
 
 
-def cube_levels() -> range:
-    """Bin levels held in the cube: tile zoom 0..CUBE_MAX_ZOOM plus BIN_SHIFT."""
-    shift = conf("BIN_SHIFT")
-    return range(shift, conf("CUBE_MAX_ZOOM") + shift + 1)
+def cube_levels(cuboid: int = 0) -> range:
+    """Bin levels a cuboid holds: tile zooms 0..CUBE_MAX_ZOOM (CUBE_COMBO_MAX_ZOOM for
+    two-dimension cuboids) plus BIN_SHIFT."""
+    shift = int(conf("BIN_SHIFT"))
+    top = conf("CUBE_MAX_ZOOM") if len(CUBOIDS[cuboid]) < 2 else conf("CUBE_COMBO_MAX_ZOOM")
+    return range(shift, int(top) + shift + 1)
 
 
 def _on_time_sql() -> str:
@@ -142,17 +149,18 @@ def refresh() -> RefreshReport:
 
 
 def _build_cube(cursor, fact: str, cube: str) -> None:
-    levels = cube_levels()
-    top = levels[-1]
-    shift = KEY_LEVEL - top
     sub_len = int(conf("SUBTREE_CODE_LEN"))
     exprs = {
         "category": "category_id",
         "status": "status",
         "month": "date_trunc('month', day)::date",
         "sub": f"left(grid_code, {sub_len})",
+        "channel": "channel",
     }
     for cuboid, dims in CUBOIDS.items():
+        levels = cube_levels(cuboid)
+        top = levels[-1]
+        shift = KEY_LEVEL - top
         cols = "".join(f", {_DIM_COLUMNS[d]}" for d in dims)
         sel = "".join(f", {exprs[d]}" for d in dims)
         group = "".join(f", {i}" for i in range(6, 6 + len(dims)))

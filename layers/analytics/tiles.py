@@ -92,21 +92,38 @@ def _bins_tile(z: int, x: int, y: int, filt: AppealFilter) -> bytes:
 
 
 def _points_tile(z: int, x: int, y: int, filt: AppealFilter) -> bytes:
+    """Appeals as points; appeals within POINT_MERGE_PX of a 256-px tile of each other become one
+    feature with a count (a dense hotspot street holds thousands), a single appeal keeps its
+    id, tracking number, category, status, channel and time."""
     if filt.empty_scope:
         return b""
     where, params = filt.appeal_sql("a")
     extent = int(conf("TILE_EXTENT"))
     buffer = 64
+    snap = 2 * HALF / 2**z / 256 * float(conf("POINT_MERGE_PX"))
     sql = f"""
         SELECT ST_AsMVT(t, 'appeals', {extent}, 'geom') FROM (
-            SELECT ST_AsMVTGeom(ST_Transform(a.location, 3857), ST_TileEnvelope(%s, %s, %s),
-                                {extent}, {buffer}, true) AS geom,
-                   a.id, a.tracking, c.code AS category, a.status, a.channel,
-                   to_char(a.reported_at AT TIME ZONE %s, 'YYYY-MM-DD"T"HH24:MI') AS reported_at
-            FROM layers_appeal a JOIN layers_category c ON c.id = a.category_id
-            WHERE a.location && ST_Transform(
-                      ST_TileEnvelope(%s, %s, %s, margin => {buffer / extent}), 4326)
-              AND {where}
+            SELECT ST_AsMVTGeom(p.at, ST_TileEnvelope(%s, %s, %s), {extent}, {buffer}, true)
+                       AS geom,
+                   p.n AS count,
+                   CASE WHEN p.n = 1 THEN p.id END AS id,
+                   CASE WHEN p.n = 1 THEN p.tracking END AS tracking,
+                   CASE WHEN p.n = 1 THEN c.code END AS category,
+                   CASE WHEN p.n = 1 THEN p.status END AS status,
+                   CASE WHEN p.n = 1 THEN p.channel END AS channel,
+                   CASE WHEN p.n = 1 THEN to_char(p.reported_at AT TIME ZONE %s,
+                                                  'YYYY-MM-DD"T"HH24:MI') END AS reported_at
+            FROM (
+                SELECT ST_SnapToGrid(ST_Transform(a.location, 3857), {snap}) AS at,
+                       count(*)::int AS n, min(a.id) AS id, min(a.tracking) AS tracking,
+                       min(a.category_id) AS category_id, min(a.status) AS status,
+                       min(a.channel) AS channel, min(a.reported_at) AS reported_at
+                FROM layers_appeal a
+                WHERE a.location && ST_Transform(
+                          ST_TileEnvelope(%s, %s, %s, margin => {buffer / extent}), 4326)
+                  AND {where}
+                GROUP BY 1
+            ) p JOIN layers_category c ON c.id = p.category_id
         ) t WHERE geom IS NOT NULL
     """
     with connection.cursor() as cursor:

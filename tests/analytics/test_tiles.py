@@ -68,7 +68,17 @@ def test_high_zoom_tile_carries_single_appeals_with_properties(city):
     assert features, "the tile around micro-grid A's appeals is not empty"
     props = features[0]["properties"]
     assert {"id", "tracking", "category", "status", "channel", "reported_at"} <= set(props)
+    assert props["count"] == 1
     assert all(f["geometry"]["type"] == "Point" for f in features)
+
+
+def test_appeals_at_one_spot_merge_into_one_point_with_a_count(city):
+    for _ in range(3):
+        make_appeal(117.7951, 26.3981, grid=city["350427001001001001"])
+    z, (x, y) = 17, lonlat_to_tile(117.7951, 26.3981, 17)
+    features = decode(appeals_tile(z, x, y, filt()).data)["appeals"]["features"]
+    merged = [f for f in features if f["properties"]["count"] == 3]
+    assert len(merged) == 1 and "id" not in merged[0]["properties"]
 
 
 @pytest.mark.parametrize("refreshed", [False, True], ids=["live", "snapshot"])

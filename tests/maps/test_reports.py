@@ -23,7 +23,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def city():
     grids = city_with_appeals()
-    refresh_hotspots(HotspotParams(dt.date(2026, 5, 1), dt.date(2026, 6, 30), eps_m=80,
+    refresh_hotspots(HotspotParams(dt.date(2026, 5, 1), dt.date(2026, 6, 30), eps_m=120,
                                    min_points=4))
     return grids
 

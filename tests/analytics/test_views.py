@@ -1,0 +1,143 @@
+"""HTTP endpoints: sign-in, grid scope, ETag/304, heat bins, counts, per-grid rates, hotspots."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mapbox_vector_tile
+import pytest
+from django.contrib.gis.geos import Point
+from django.test import override_settings
+
+from geogrid.models import Post
+from layers.analytics.hotspots import HotspotParams, refresh_hotspots
+from layers.analytics.snapshot import refresh
+from layers.models import Building
+from tests.factories import assign, make_user
+
+from .helpers import city_with_appeals
+from .test_tiles import bin_total, tile_at
+
+pytestmark = pytest.mark.django_db
+BBOX = "117.78,26.38,117.83,26.42"
+A = "350427001001001001"
+
+
+@pytest.fixture
+def city():
+    return city_with_appeals()
+
+
+@pytest.fixture
+def admin(client):
+    client.force_login(make_user(username="root", is_superuser=True, is_staff=True))
+    return client
+
+
+def test_everything_needs_a_signed_in_user(client, city):
+    for url in ("/tiles/appeals/10/0/0.pbf", "/api/v1/heat?bbox=" + BBOX, "/api/v1/hotspots",
+                "/api/v1/heat/count", "/api/v1/heat/grids"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_tile_headers_etag_and_not_modified(admin, city):
+    z, x, y = tile_at(12)
+    response = admin.get(f"/tiles/appeals/{z}/{x}/{y}.pbf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert "max-age=" in response["Cache-Control"]
+    assert bin_total(response.content) == 20
+    etag = response["ETag"]
+    again = admin.get(f"/tiles/appeals/{z}/{x}/{y}.pbf", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    # A new appeal changes the ETag.
+    from .helpers import make_appeal
+
+    make_appeal(117.794, 26.396)
+    assert admin.get(f"/tiles/appeals/{z}/{x}/{y}.pbf")["ETag"] != etag
+    other = admin.get(f"/tiles/appeals/{z}/{x}/{y}.pbf?category=E0102")
+    assert other["ETag"] != etag and bin_total(other.content) == 9
+
+
+def test_bad_filters_and_tiles_are_client_errors(admin, city):
+    assert admin.get("/tiles/appeals/3/9/0.pbf").status_code == 404
+    response = admin.get("/api/v1/heat?bbox=" + BBOX + "&category=NOPE")
+    assert response.status_code == 400 and "NOPE" in response.json()["detail"]
+    assert admin.get("/api/v1/heat?bbox=1,2,3").status_code == 400
+    assert admin.get("/api/v1/heat?bbox=" + BBOX + "&from=yesterday").status_code == 400
+
+
+def test_a_grid_worker_sees_only_their_grids(client, city):
+    worker = make_user("grid_worker")
+    assign(worker, city[A], Post.GRID_WORKER)
+    client.force_login(worker)
+    z, x, y = tile_at(12)
+    assert bin_total(client.get(f"/tiles/appeals/{z}/{x}/{y}.pbf").content) == 12
+    # Asking for a wider subtree does not widen the scope; another subtree is empty.
+    wide = client.get(f"/tiles/appeals/{z}/{x}/{y}.pbf?grid=350427")
+    assert bin_total(wide.content) == 12
+    other = client.get(f"/tiles/appeals/{z}/{x}/{y}.pbf?grid=350427001001001002")
+    assert bin_total(other.content) == 0
+    assert client.get("/api/v1/heat/count").json()["count"] == 12
+
+
+@pytest.mark.parametrize("refreshed", [False, True])
+def test_heat_bins_are_leaflet_heat_triples(admin, city, refreshed):
+    if refreshed:
+        refresh()
+    body = admin.get(f"/api/v1/heat?bbox={BBOX}&zoom=14").json()
+    assert body["total"] == 20 and body["max"] >= 1
+    lat, lon, n = body["bins"][0]
+    assert 26.38 < lat < 26.42 and 117.78 < lon < 117.83 and n >= 1
+    assert sum(b[2] for b in body["bins"]) == 20
+    body = admin.get(f"/api/v1/heat?bbox={BBOX}&zoom=14&status=closed").json()
+    assert body["total"] == 6
+    # A bbox around micro-grid B only.
+    body = admin.get("/api/v1/heat?bbox=117.801,26.401,117.809,26.409&zoom=15").json()
+    assert body["total"] == 8
+
+
+def test_count_tells_the_dashboard_when_to_switch_to_tiles(admin, city):
+    body = admin.get("/api/v1/heat/count").json()
+    assert body == {"count": 20, "threshold": 20_000, "use_tiles": False}
+    with override_settings(GEOGRID_ANALYTICS={"DASHBOARD_TILES_ABOVE": 10}):
+        body = admin.get(f"/api/v1/heat/count?bbox={BBOX}&zoom=14&category=L0201").json()
+        assert body == {"count": 8, "threshold": 10, "use_tiles": False}
+        assert admin.get("/api/v1/heat/count").json()["use_tiles"] is True
+
+
+def test_per_grid_counts_and_rates(admin, city):
+    Building.objects.create(source_id="b1", address="x", estate_or_road="x", building_no="1",
+                            households=50, location=Point(117.795, 26.40, srid=4326),
+                            grid=city[A])
+    refresh()
+    rows = {r["code"]: r for r in admin.get("/api/v1/heat/grids?level=5").json()["grids"]}
+    a = rows[A]
+    assert a["appeals"] == 12 and a["closed"] == 6 and a["households"] == 50
+    assert a["per_100_households"] == 24.0
+    assert a["completion_rate"] == 0.5
+    # 0.01° × 0.02° at 26.4° N ≈ 1.0 km × 2.2 km.
+    assert 2.0 < a["area_km2"] < 2.4 and a["per_km2"] == pytest.approx(12 / a["area_km2"], 0.01)
+    assert a["on_time_rate"] is None  # until the workflow records deadlines
+    zone = admin.get("/api/v1/heat/grids?level=4").json()["grids"]
+    assert [(r["code"], r["appeals"]) for r in zone] == [("350427001001001", 20)]
+
+
+def test_hotspots_api_lists_stored_hotspots_as_geojson(admin, city):
+    refresh_hotspots(HotspotParams(dt.date(2026, 5, 1), dt.date(2026, 6, 30), eps_m=120,
+                                   min_points=4))
+    body = admin.get("/api/v1/hotspots").json()
+    assert body["type"] == "FeatureCollection" and body["features"]
+    props = body["features"][0]["properties"]
+    assert {"category", "count", "centroid", "grids", "first_report", "last_report"} <= set(props)
+    assert body["features"][0]["geometry"]["type"] == "Polygon"
+    only = admin.get("/api/v1/hotspots?category=L0201").json()["features"]
+    assert [f["properties"]["category"] for f in only] == ["L0201"]
+
+
+def test_grid_tiles(admin, city):
+    z, x, y = tile_at(15)
+    response = admin.get(f"/tiles/grids/{z}/{x}/{y}.pbf?level=5")
+    layer = mapbox_vector_tile.decode(response.content)["grids"]
+    assert A in {f["properties"]["code"] for f in layer["features"]}
+    assert admin.get(f"/tiles/grids/{z}/{x}/{y}.pbf?level=9").status_code == 400

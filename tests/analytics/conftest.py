@@ -25,9 +25,8 @@ def small_city_dir(tmp_path_factory) -> Path:
 def small_city(small_city_dir, db) -> dict:
     """Grids, buildings and appeals of the small sample city in the test database."""
     from fixtures.load import LoadParams, load_city
-    from layers.analytics.sample import load_sample_appeals
 
-    load_city(LoadParams(small_city_dir, progress=False))
-    appeals = load_sample_appeals(small_city_dir)
+    # The loader imports the appeals through importers.appeals (geocoding, assignment).
+    appeals = load_city(LoadParams(small_city_dir, progress=False)).appeals
     manifest = json.loads((small_city_dir / "manifest.json").read_text(encoding="utf-8"))
     return {"dir": small_city_dir, "appeals": appeals, "manifest": manifest}

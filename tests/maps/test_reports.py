@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -42,7 +43,7 @@ def test_map_report_is_self_contained_with_every_layer(city):
 def test_render_map_command_writes_the_file(city, tmp_path):
     out = tmp_path / "report.html"
     call_command("render_map", "--out", str(out), "--grid", "350427001", "--from",
-                 "2026-05-01", "--to", "2026-06-30", stdout=open("/dev/null", "w"))
+                 "2026-05-01", "--to", "2026-06-30", stdout=StringIO())
     assert out.stat().st_size > 100_000  # Leaflet itself is inlined
 
 
@@ -52,5 +53,5 @@ def test_charts_are_pngs(city, tmp_path):
     for path in (a, b):
         assert path.read_bytes()[:8] == PNG and path.stat().st_size > 5_000
     call_command("report_charts", "--out-dir", str(tmp_path / "cmd"), "--grid", "350427001",
-                 stdout=open("/dev/null", "w"))
+                 stdout=StringIO())
     assert (tmp_path / "cmd" / "completion-by-grid.png").is_file()

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 
 from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point, Polygon
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString, Point, Polygon
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from geogrid.edits import merge_grids, split_grid
 from geogrid.hierarchy import code_lengths, level_for_code
 from geogrid.models import Grid
 from geogrid.serializers import GridFeatureSerializer, GridVersionSerializer
@@ -260,3 +261,80 @@ class GridsAtView(APIView):
         point = Point(lon, lat, srid=4326)
         grids = versions_at(request).filter(boundary__covers=point).order_by("-level", "code")
         return Response(GridFeatureSerializer(grids, many=True).data)
+
+
+class GridSplitView(APIView):
+    """POST {version, line: GeoJSON LineString, new_code, new_name}: cut a grid in two."""
+
+    def post(self, request: Request, code: str) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            line = _read_line(data.get("line"))
+            result = split_grid(
+                code,
+                line,
+                version=_int(data, "version"),
+                new_code=str(data.get("new_code") or ""),
+                new_name=str(data.get("new_name") or ""),
+                actor=request.user,
+            )
+        except StaleVersion as exc:
+            return Response(
+                {"detail": str(exc), "current_version": exc.current_id},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except TopologyRejected as exc:
+            return problems_response(exc.messages, exc.problems)
+        except ValidationError as exc:
+            return problems_response(error_messages(exc))
+        return Response(_edit_body(result))
+
+
+class GridMergeView(APIView):
+    """POST {version, other, other_version}: merge sibling `other` into this grid."""
+
+    def post(self, request: Request, code: str) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            result = merge_grids(
+                code,
+                str(data.get("other") or ""),
+                version=_int(data, "version"),
+                other_version=_int(data, "other_version"),
+                actor=request.user,
+            )
+        except StaleVersion as exc:
+            return Response(
+                {"detail": str(exc), "current_version": exc.current_id},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except TopologyRejected as exc:
+            return problems_response(exc.messages, exc.problems)
+        except ValidationError as exc:
+            return problems_response(error_messages(exc))
+        return Response(_edit_body(result))
+
+
+def _int(data: dict, name: str) -> int:
+    try:
+        return int(data[name])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError({name: [_("a version number is required")]}) from exc
+
+
+def _read_line(value) -> LineString:
+    try:
+        geom = GEOSGeometry(json.dumps(value), srid=4326)
+    except (GEOSException, GDALException, ValueError, TypeError) as exc:
+        raise ValidationError({"line": [_("send the cut as a GeoJSON LineString")]}) from exc
+    if not isinstance(geom, LineString):
+        raise ValidationError({"line": [_("send the cut as a GeoJSON LineString")]})
+    return geom
+
+
+def _edit_body(result) -> dict:
+    return {
+        "grid": GridFeatureSerializer(result.grid).data,
+        "changed": [c.code for c in result.changes],
+        "warnings": [p.message for p in result.warnings],
+    }

@@ -8,7 +8,9 @@ from geogrid.api import (
     GridDetailView,
     GridHistoryView,
     GridListView,
+    GridMergeView,
     GridsAtView,
+    GridSplitView,
     GridTopologyView,
 )
 
@@ -20,4 +22,6 @@ urlpatterns = [
     path("grids/<str:code>/ancestors/", GridAncestorsView.as_view(), name="grid-ancestors"),
     path("grids/<str:code>/topology/", GridTopologyView.as_view(), name="grid-topology"),
     path("grids/<str:code>/history/", GridHistoryView.as_view(), name="grid-history"),
+    path("grids/<str:code>/split/", GridSplitView.as_view(), name="grid-split"),
+    path("grids/<str:code>/merge/", GridMergeView.as_view(), name="grid-merge"),
 ]

@@ -29,6 +29,7 @@ from geogrid.edits import merge_grids, split_grid
 from geogrid.hierarchy import code_lengths, level_for_code
 from geogrid.models import Grid
 from geogrid.serializers import GridFeatureSerializer, GridVersionSerializer
+from geogrid.staff import assign_post, current_staff, end_post
 from geogrid.topology import Problem, check_grid, check_subtree
 from geogrid.versions import StaleVersion, TopologyRejected, create_checked, edit_boundary, history
 
@@ -337,4 +338,46 @@ def _edit_body(result) -> dict:
         "grid": GridFeatureSerializer(result.grid).data,
         "changed": [c.code for c in result.changes],
         "warnings": [p.message for p in result.warnings],
+    }
+
+
+class GridStaffView(APIView):
+    """GET: the grid's current posts. POST {username, post, phone}: add a post.
+    DELETE ?id=: end a post today (grid managers of the subtree)."""
+
+    def get(self, request: Request, code: str) -> Response:
+        grid = get_object_or_404(Grid.objects.current(), code=code)
+        return Response([_post(s) for s in current_staff(grid)])
+
+    def post(self, request: Request, code: str) -> Response:
+        grid = get_object_or_404(Grid.objects.current(), code=code)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            post = assign_post(
+                request.user,
+                grid,
+                str(data.get("username") or ""),
+                str(data.get("post") or ""),
+                str(data.get("phone") or ""),
+            )
+        except ValidationError as exc:
+            return problems_response(error_messages(exc))
+        return Response(_post(post), status=status.HTTP_201_CREATED)
+
+    def delete(self, request: Request, code: str) -> Response:
+        grid = get_object_or_404(Grid.objects.current(), code=code)
+        post = get_object_or_404(current_staff(grid), pk=request.query_params.get("id"))
+        end_post(request.user, post)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _post(s) -> dict:
+    return {
+        "id": s.pk,
+        "username": s.user.username,
+        "name": s.user.get_full_name() or s.user.username,
+        "post": s.post,
+        "post_label": s.get_post_display(),
+        "phone": s.phone,
+        "since": s.since.isoformat(),
     }

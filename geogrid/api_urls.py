@@ -11,6 +11,7 @@ from geogrid.api import (
     GridMergeView,
     GridsAtView,
     GridSplitView,
+    GridStaffView,
     GridTopologyView,
 )
 
@@ -24,4 +25,5 @@ urlpatterns = [
     path("grids/<str:code>/history/", GridHistoryView.as_view(), name="grid-history"),
     path("grids/<str:code>/split/", GridSplitView.as_view(), name="grid-split"),
     path("grids/<str:code>/merge/", GridMergeView.as_view(), name="grid-merge"),
+    path("grids/<str:code>/staff/", GridStaffView.as_view(), name="grid-staff"),
 ]

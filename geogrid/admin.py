@@ -3,7 +3,7 @@
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from geogrid.models import Grid, StaffAssignment
+from geogrid.models import Grid, StaffAssignment, WorkingDayOverride
 
 admin.site.site_header = admin.site.site_title = "GeoGrid"
 
@@ -41,3 +41,11 @@ class StaffAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "grid__code", "grid__name"]
     raw_id_fields = ["grid"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(WorkingDayOverride)
+class WorkingDayOverrideAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_working", "note"]
+    list_filter = ["is_working"]
+    date_hierarchy = "date"
+    search_fields = ["note"]

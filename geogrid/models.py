@@ -202,3 +202,20 @@ class StaffAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_post_display()} · {self.grid.code}"
+
+
+class WorkingDayOverride(models.Model):
+    """A deployment's own answer for one date: a holiday, a make-up working day, or a year that
+    chinese_calendar does not know yet. Overrides always win (geogrid.calendar_db)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("working-day override")
+        verbose_name_plural = _("working-day overrides")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'+' if self.is_working else '-'} {self.note}".strip()

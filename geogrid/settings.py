@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "rest_framework",
     "rest_framework_gis",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leaflet",
     "geogrid",
     "layers",
@@ -152,6 +154,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # Map defaults; tiles are configurable per deployment (machines here have no internet, in which
@@ -239,4 +242,26 @@ GEOGRID_ANALYTICS = {
     "HOTSPOT_DAYS": 90,  # default period of `manage.py hotspots`: the last 90 days
     "HOTSPOT_ACTIVE_DAYS": 30,  # a hotspot with a report this recent is active
     "METRIC_SRID": None,  # None: the UTM zone of the data; or e.g. 4548 (CGCS2000 GK 117E)
+}
+
+# --- Appeal workflow: working calendar, deadlines, escalation, feedback (issue 6) ------------
+# Added keys only; see docs/workflow.md. Holidays come from chinese_calendar plus the
+# WorkingDayOverride table (admin); times are local (TIME_ZONE).
+GEOGRID["WORKING_PERIODS"] = (("08:30", "12:00"), ("14:00", "17:30"))
+GEOGRID["DEADLINE_WARNING_RATIO"] = 0.8  # escalate_overdue warns at 80 % of the time limit
+GEOGRID["FEEDBACK_DAYS"] = 7  # close_unrated closes checked appeals unrated after this many days
+GEOGRID["EXTENSION_MAX_HOURS"] = 240  # one extension adds at most this many working hours
+GEOGRID["RESOLVE_PHOTO_KINDS"] = ("component", "event")  # these kinds need an after-photo
+GEOGRID["NOTIFICATION_BACKEND"] = os.environ.get(
+    "GEOGRID_NOTIFICATION_BACKEND", "layers.notifications.ConsoleBackend"
+)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GeoGrid API",
+    "DESCRIPTION": "Grids, appeals and their workflow, statistics (网格化服务管理).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from the app (drf-spectacular-sidecar): no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }

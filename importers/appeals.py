@@ -44,8 +44,12 @@ STATUS_MAP = {
     "submitted": Status.RECEIVED, "received": Status.RECEIVED, "受理": Status.ACCEPTED,
     "accepted": Status.ACCEPTED, "dispatched": Status.DISPATCHED, "派单": Status.DISPATCHED,
     "in_progress": Status.IN_PROGRESS, "办理中": Status.IN_PROGRESS,
-    "resolved": Status.REPLIED, "checked": Status.REPLIED, "replied": Status.REPLIED,
-    "closed": Status.CLOSED, "办结": Status.CLOSED, "": Status.RECEIVED,
+    "returned": Status.RETURNED, "退单": Status.RETURNED,
+    "suspended": Status.SUSPENDED, "挂账": Status.SUSPENDED,
+    "resolved": Status.RESOLVED, "replied": Status.RESOLVED, "已办结": Status.RESOLVED,
+    "checked": Status.CHECKED, "已核查": Status.CHECKED,
+    "closed": Status.CLOSED, "办结": Status.CLOSED, "结案": Status.CLOSED,
+    "rejected": Status.REJECTED, "merged": Status.MERGED, "": Status.RECEIVED,
 }
 
 

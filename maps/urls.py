@@ -7,6 +7,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("m/", views.report, name="report"),
     path("m/follow/<str:tracking>/", views.follow, name="follow"),
+    path("maps/grids/", views.grid_editor, name="grid-editor"),
+    path("maps/grids/<str:code>/summary", views.grid_summary, name="grid-summary"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
 ]

@@ -5,17 +5,20 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from geogrid.access import user_may_act_on
 from geogrid.hierarchy import Level
-from geogrid.models import Grid
+from geogrid.models import Grid, Post
 from geogrid.roles import Role, has_role
-from layers.models import Category, Channel
+from layers.models import OPEN_STATUSES, Appeal, Building, Category, Channel
 from maps.basemaps import map_config
 from maps.icons import symbol_for
 
@@ -24,6 +27,8 @@ def navigation(request: HttpRequest) -> list[dict]:
     """The screens this user may open, in the order they use them."""
     user = request.user
     items = [("home", _("Overview")), ("report", _("Report a problem"))]
+    if user.is_authenticated and _may_edit_grids(user):
+        items.append(("grid-editor", _("Grid editor")))
     if user.is_authenticated and user.is_staff:
         items.append(("admin:index", _("Administration")))
     return [
@@ -101,3 +106,55 @@ def report(request: HttpRequest) -> HttpResponse:
 def follow(request: HttpRequest, tracking: str) -> HttpResponse:
     """/m/follow/<tracking>/ — the page reads the token from the URL fragment and asks the API."""
     return page(request, "maps/m/follow.html", {"tracking": tracking, "strings": _report_strings()})
+
+
+def _may_edit_grids(user) -> bool:
+    return user.is_superuser or has_role(user, Role.GRID_MANAGER)
+
+
+@login_required
+def grid_editor(request: HttpRequest) -> HttpResponse:
+    """/maps/grids/ — grid managers draw, edit, split and merge grids and assign staff."""
+    if not _may_edit_grids(request.user):
+        raise PermissionDenied
+    strings = {
+        "expand": _("show child grids"),
+        "failed": _("The change was not saved."),
+        "conflict": _("Someone else changed this grid meanwhile; select it again and redo."),
+        "saved": _("Saved."),
+        "noChildren": _("Micro-grids have no child grids."),
+        "drawHint": _(
+            "Click the corners of the new grid on the map (corners snap to nearby boundaries); "
+            "click the first corner again to finish."
+        ),
+        "saveHint": _("Give the new grid its code and name, then save."),
+        "editHint": _("Drag the corners (they snap to neighbouring boundaries), then save."),
+        "splitHint": _("Draw a line across the grid from edge to edge; double-click to finish."),
+        "splitSave": _("The smaller part becomes a new grid: give its code and name."),
+        "mergeHint": _("Click the neighbouring grid to merge into this one."),
+        "mergeConfirm": _("Merge %s into this grid?"),
+        "endPost": _("end this post"),
+    }
+    return page(request, "maps/grids.html", {"strings": strings, "posts": Post.choices})
+
+
+@login_required
+def grid_summary(request: HttpRequest, code: str) -> JsonResponse:
+    """Households, buildings and open appeals in a grid's subtree (current versions)."""
+    grid = get_object_or_404(Grid.objects.current(), code=code)
+    if not (
+        request.user.is_superuser
+        or has_role(request.user, Role.DISPATCHER)
+        or user_may_act_on(request.user, grid)
+    ):
+        raise PermissionDenied
+    in_subtree = {"grid__code__startswith": code, "grid__valid_to__isnull": True}
+    buildings = Building.objects.filter(**in_subtree).aggregate(n=Count("id"), h=Sum("households"))
+    open_appeals = Appeal.objects.filter(status__in=OPEN_STATUSES, **in_subtree).count()
+    return JsonResponse(
+        {
+            "households": buildings["h"] or 0,
+            "buildings": buildings["n"],
+            "open_appeals": open_appeals,
+        }
+    )

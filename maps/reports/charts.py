@@ -37,8 +37,9 @@ def _fonts() -> None:
     plt.rcParams["axes.unicode_minus"] = False
 
 
-def completion_choropleth(filt: AppealFilter, out: Path, root: str | None = None,
-                          level: int | None = None) -> Path:
+def completion_choropleth(
+    filt: AppealFilter, out: Path, root: str | None = None, level: int | None = None
+) -> Path:
     """Per-grid completion rate (closed / received) of the filtered appeals."""
     _fonts()
     level = level or report_level(root)
@@ -58,10 +59,18 @@ def completion_choropleth(filt: AppealFilter, out: Path, root: str | None = None
     )
     fig, ax = plt.subplots(figsize=(8, 8), dpi=110)
     if len(frame):
-        frame.plot(column="rate", ax=ax, cmap="RdYlGn", vmin=min(90.0, frame["rate"].min()),
-                   vmax=100, legend=True, edgecolor="#555", linewidth=0.4,
-                   missing_kwds={"color": "#eeeeee", "label": _("no appeals")},
-                   legend_kwds={"label": _("completion rate (%)"), "shrink": 0.6})
+        frame.plot(
+            column="rate",
+            ax=ax,
+            cmap="RdYlGn",
+            vmin=min(90.0, frame["rate"].min()),
+            vmax=100,
+            legend=True,
+            edgecolor="#555",
+            linewidth=0.4,
+            missing_kwds={"color": "#eeeeee", "label": _("no appeals")},
+            legend_kwds={"label": _("completion rate (%)"), "shrink": 0.6},
+        )
         if len(frame) <= 60:
             for row in frame.itertuples():
                 point = row.geometry.representative_point()
@@ -83,8 +92,9 @@ def weekly_by_category_chart(filt: AppealFilter, out: Path, top: int = 8) -> Pat
         totals = frame.groupby("label")["n"].sum().sort_values(ascending=False)
         keep = set(totals.index[:top])
         frame.loc[~frame["label"].isin(keep), "label"] = _("other")
-        table = frame.pivot_table(index="week", columns="label", values="n", aggfunc="sum",
-                                  fill_value=0)
+        table = frame.pivot_table(
+            index="week", columns="label", values="n", aggfunc="sum", fill_value=0
+        )
         order = [c for c in totals.index if c in table.columns]
         order += [c for c in table.columns if c not in order]
         table = table[order]

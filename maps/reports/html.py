@@ -76,13 +76,21 @@ def build_map(params: MapReportParams) -> folium.Map:
         filt = AppealFilter(**{**filt.__dict__, "prefixes": _narrow(filt.prefixes, params.grid)})
     bounds = extent(filt, params.grid) or (117.7, 26.3, 117.9, 26.5)
     west, south, east, north = bounds
-    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=13,
-                      tiles=None, control_scale=True, prefer_canvas=True)
+    fmap = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=13,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+    )
     fmap.fit_bounds([[south, west], [north, east]])
     title = html_lib.escape(_title(params))
-    fmap.get_root().html.add_child(Element(
-        f'<div class="geogrid-title" style="position:absolute;z-index:1000;left:50px;top:10px;'
-        f'background:#fff;padding:4px 8px;font:bold 14px sans-serif">{title}</div>'))
+    fmap.get_root().html.add_child(
+        Element(
+            f'<div class="geogrid-title" style="position:absolute;z-index:1000;left:50px;top:10px;'
+            f'background:#fff;padding:4px 8px;font:bold 14px sans-serif">{title}</div>'
+        )
+    )
 
     level = report_level(params.grid)
     grids = subtree_grids(params.grid, level)
@@ -96,23 +104,33 @@ def build_map(params: MapReportParams) -> folium.Map:
     for grid in grids:
         row = stats.get(grid["code"], {})
         rate = row.get("per_100_households")
-        tip = (f"{html_lib.escape(grid['name'])} {grid['code']}<br>"
-               + _("appeals") + f": {row.get('appeals', 0)}<br>"
-               + _("per 100 households") + f": {rate if rate is not None else '–'}<br>"
-               + _("completion rate") + ": "
-               + (f"{row['completion_rate']:.1%}" if row.get("completion_rate") else "–"))
+        tip = (
+            f"{html_lib.escape(grid['name'])} {grid['code']}<br>"
+            + _("appeals")
+            + f": {row.get('appeals', 0)}<br>"
+            + _("per 100 households")
+            + f": {rate if rate is not None else '–'}<br>"
+            + _("completion rate")
+            + ": "
+            + (f"{row['completion_rate']:.1%}" if row.get("completion_rate") else "–")
+        )
         fill = colours(rate) if rate else "#eeeeee"
         folium.GeoJson(
             {"type": "Feature", "geometry": grid["geometry"], "properties": {}},
             style_function=lambda _f, c=fill: {
-                "fillColor": c, "fillOpacity": 0.55, "color": "#555", "weight": 1},
+                "fillColor": c,
+                "fillOpacity": 0.55,
+                "color": "#555",
+                "weight": 1,
+            },
             tooltip=folium.Tooltip(tip),
         ).add_to(choropleth)
     choropleth.add_to(fmap)
     steps = 5
-    Legend(_("Appeals per 100 households"), [
-        (colours(top * i / (steps - 1)), f"{top * i / (steps - 1):.1f}") for i in range(steps)
-    ]).add_to(fmap)
+    Legend(
+        _("Appeals per 100 households"),
+        [(colours(top * i / (steps - 1)), f"{top * i / (steps - 1):.1f}") for i in range(steps)],
+    ).add_to(fmap)
 
     boundaries = folium.FeatureGroup(name=_("Grid boundaries"), show=True)
     for grid in grids:
@@ -125,7 +143,7 @@ def build_map(params: MapReportParams) -> folium.Map:
             icon=folium.DivIcon(
                 html=f'<div class="geogrid-label" style="font:11px sans-serif;color:#1f4e79;'
                 f'white-space:nowrap;text-shadow:0 0 3px #fff">'
-                f'{html_lib.escape(grid["name"])}</div>',
+                f"{html_lib.escape(grid['name'])}</div>",
                 icon_size=(1, 1),
             ),
         ).add_to(boundaries)
@@ -142,23 +160,32 @@ def build_map(params: MapReportParams) -> folium.Map:
         ):
             continue
         name = spot.category.name_zh if spot.category_id else _("several categories")
-        tip = (f"{html_lib.escape(name)}: {spot.count} " + _("appeals") + "<br>"
-               f"{spot.first_report:%Y-%m-%d} – {spot.last_report:%Y-%m-%d}")
-        folium.GeoJson(feature, style_function=lambda _f: {
-            "color": "#7b2cbf", "weight": 2, "fillOpacity": 0.15},
-            tooltip=folium.Tooltip(tip)).add_to(spots)
+        tip = (
+            f"{html_lib.escape(name)}: {spot.count} " + _("appeals") + "<br>"
+            f"{spot.first_report:%Y-%m-%d} – {spot.last_report:%Y-%m-%d}"
+        )
+        folium.GeoJson(
+            feature,
+            style_function=lambda _f: {"color": "#7b2cbf", "weight": 2, "fillOpacity": 0.15},
+            tooltip=folium.Tooltip(tip),
+        ).add_to(spots)
     spots.add_to(fmap)
 
     weeks, frames = weekly_heat(filt, params.max_weeks)
     if weeks:
         WeeklyHeatLapse(weeks, frames, label=_("appeals per week")).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(Element(
-        '<div style="position:absolute;z-index:1000;left:50px;bottom:6px;'
-        'font:11px sans-serif;color:#555">'
-        + html_lib.escape(_("Generated %(when)s by GeoGrid") % {
-            "when": timezone.localtime().strftime("%Y-%m-%d %H:%M")})
-        + "</div>"))
+    fmap.get_root().html.add_child(
+        Element(
+            '<div style="position:absolute;z-index:1000;left:50px;bottom:6px;'
+            'font:11px sans-serif;color:#555">'
+            + html_lib.escape(
+                _("Generated %(when)s by GeoGrid")
+                % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
+            )
+            + "</div>"
+        )
+    )
     return fmap
 
 

@@ -25,10 +25,14 @@ def _assets() -> dict[str, Path]:
         "leaflet.css": nm / "leaflet" / "dist" / "leaflet.css",
         "leaflet-heat.js": nm / "leaflet.heat" / "dist" / "leaflet-heat.js",
         "leaflet_heat.min.js": FOLIUM_TEMPLATES / "leaflet_heat.min.js",
-        "leaflet.markercluster.js": nm / "leaflet.markercluster" / "dist"
+        "leaflet.markercluster.js": nm
+        / "leaflet.markercluster"
+        / "dist"
         / "leaflet.markercluster.js",
         "MarkerCluster.css": nm / "leaflet.markercluster" / "dist" / "MarkerCluster.css",
-        "MarkerCluster.Default.css": nm / "leaflet.markercluster" / "dist"
+        "MarkerCluster.Default.css": nm
+        / "leaflet.markercluster"
+        / "dist"
         / "MarkerCluster.Default.css",
     }
 

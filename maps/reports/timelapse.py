@@ -62,8 +62,14 @@ class WeeklyHeatLapse(JSCSSMixin, MacroElement):
         """
     )
 
-    def __init__(self, weeks: list[str], frames: list[list[list[float]]], label: str = "",
-                 name: str = "lapse", **options):
+    def __init__(
+        self,
+        weeks: list[str],
+        frames: list[list[list[float]]],
+        label: str = "",
+        name: str = "lapse",
+        **options,
+    ):
         super().__init__()
         self._name = "WeeklyHeatLapse"
         self.layer_name = name

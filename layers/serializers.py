@@ -39,11 +39,75 @@ class AppealInSerializer(serializers.Serializer):
         return value
 
 
-def appeal_out(appeal: Appeal, *, full: bool) -> dict:
-    """What the reporter (full=False) or a dispatcher (full=True) sees of an appeal."""
+ACTOR_ROLES = {
+    "dispatcher": _("dispatcher"),
+    "grid_staff": _("grid staff"),
+    "grid_leader": _("grid leader"),
+    "department": _("department"),
+    "reporter": _("reporter"),
+    "resident": _("resident"),
+    "system": _("system"),
+    "admin": _("administrator"),
+}
+# Notes the public may read; other notes (return reasons, internal remarks) are for staff.
+PUBLIC_NOTE_KINDS = {"reject", "resolve", "rate", "reopen", "close"}
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _display_name(user) -> str:
+    if user is None:
+        return ""
+    return (f"{user.first_name} {user.last_name}".strip()) or user.username
+
+
+def assignee_out(appeal: Appeal) -> dict | None:
+    if appeal.department_id:
+        d = appeal.department
+        return {"kind": "department", "grid": None,
+                "department": {"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en}}
+    if appeal.assigned_grid_id:
+        g = appeal.assigned_grid
+        return {"kind": "grid", "department": None,
+                "grid": {"code": g.code, "name": g.name, "level": g.level}}
+    return None
+
+
+def timeline_out(appeal: Appeal, *, names: bool) -> list[dict]:
+    rows = []
+    for e in appeal.events.all():
+        role = e.actor_role or ("reporter" if e.kind == "received" else "system")
+        named = names and e.actor_id
+        actor = _display_name(e.actor) if named else str(ACTOR_ROLES.get(role, role))
+        rows.append({
+            "at": e.at.isoformat(),
+            "kind": e.kind,
+            "action": e.kind,
+            "label": e.get_kind_display(),
+            "from_status": e.from_status or None,
+            "to_status": e.to_status or None,
+            "actor": actor,
+            "actor_role": role,
+            "note": e.note if (names or e.kind in PUBLIC_NOTE_KINDS) else "",
+            "photos": [{"url": p.image.url, "thumbnail": p.thumbnail.url}
+                       for p in e.photos.all()],
+        })
+    return rows
+
+
+def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
+               actions: list[str] | None = None, now=None) -> dict:
+    """What the reporter (full=False) or a dispatcher (full=True) sees of an appeal; `names`
+    (staff in scope) shows who acted instead of their role; `actions` are the viewer's."""
+    from layers.deadlines import is_overdue
+
+    names = full if names is None else names
     grid = appeal.grid
     return {
         "tracking": appeal.tracking,
+        "version": appeal.version,
         "status": appeal.status,
         "status_label": appeal.get_status_display(),
         "category": {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
@@ -59,15 +123,65 @@ def appeal_out(appeal: Appeal, *, full: bool) -> dict:
             "grid": {"code": grid.code, "name": grid.name, "version_id": grid.id} if grid else None,
             "distance_m": appeal.assignment_distance_m,
         },
+        "assignee": assignee_out(appeal),
+        "escalation_level": appeal.escalation_level,
         "contact_phone": appeal.contact_phone if full else mask_phone(appeal.contact_phone),
         "reported_at": appeal.reported_at.isoformat(),
+        "accepted_at": _iso(appeal.accepted_at),
+        "dispatched_at": _iso(appeal.dispatched_at),
+        "due_at": _iso(appeal.due_at),
+        "overdue": is_overdue(appeal, now),
+        "resolved_at": _iso(appeal.resolved_at),
+        "checked_at": _iso(appeal.checked_at),
+        "closed_at": _iso(appeal.closed_at),
+        "result": appeal.result,
+        "feedback": {
+            "resolution": appeal.resolution or None,
+            "satisfaction": appeal.satisfaction or None,
+            "comment": appeal.feedback_comment,
+            "rated_at": _iso(appeal.rated_at),
+        },
+        "redo_count": appeal.redo_count,
+        "reopen_count": appeal.reopen_count,
+        "supporters": appeal.supporters,
+        "merged_into": appeal.merged_into.tracking if appeal.merged_into_id else None,
         "photos": [
             {"url": p.image.url, "thumbnail": p.thumbnail.url, "width": p.width,
              "height": p.height}
-            for p in appeal.photos.all()
+            for p in appeal.photos.all() if p.event_id is None
         ],
-        "timeline": [
-            {"kind": e.kind, "label": e.get_kind_display(), "at": e.at.isoformat()}
-            for e in appeal.events.all()
-        ],
+        "actions": list(actions or []),
+        "timeline": timeline_out(appeal, names=names),
+    }
+
+
+def feature_out(appeal: Appeal, now) -> dict:
+    """One appeal as a GeoJSON feature of the dispatcher's list (no personal data)."""
+    from layers.deadlines import is_overdue
+
+    grid = appeal.grid
+    geometry = None
+    if appeal.location is not None:
+        geometry = {"type": "Point",
+                    "coordinates": [round(appeal.location.x, 7), round(appeal.location.y, 7)]}
+    return {
+        "type": "Feature",
+        "id": appeal.tracking,
+        "geometry": geometry,
+        "properties": {
+            "tracking": appeal.tracking,
+            "status": appeal.status,
+            "status_label": appeal.get_status_display(),
+            "category": {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
+                         "name_en": appeal.category.name_en},
+            "channel": appeal.channel,
+            "grid": {"code": grid.code, "name": grid.name} if grid else None,
+            "assignee": assignee_out(appeal),
+            "reported_at": appeal.reported_at.isoformat(),
+            "due_at": _iso(appeal.due_at),
+            "overdue": is_overdue(appeal, now),
+            "escalation_level": appeal.escalation_level,
+            "supporters": appeal.supporters,
+            "version": appeal.version,
+        },
     }

@@ -204,7 +204,7 @@ def as_reporter_or_dispatcher(actor: Actor, appeal: Appeal) -> str | None:
 
 def as_supporter(actor: Actor, appeal: Appeal) -> str | None:
     """Residents other than the reporter; staff act on appeals instead of supporting them."""
-    if actor.system or as_reporter(actor, appeal) or actor.posts:
+    if actor.system or as_reporter(actor, appeal) or actor.posts or actor.department_ids:
         return None
     return "resident" if (actor.active or actor.client_key) else None
 

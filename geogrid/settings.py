@@ -126,6 +126,7 @@ STATICFILES_DIRS = [
     ("vendor/leaflet-geoman", NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist"),
     ("vendor/leaflet-heat", NODE_MODULES / "leaflet.heat" / "dist"),
     ("vendor/leaflet-markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
+    ("vendor/leaflet-vectorgrid", NODE_MODULES / "leaflet.vectorgrid" / "dist"),
 ]
 # Tests and `manage.py runserver` work without collectstatic.
 WHITENOISE_USE_FINDERS = True

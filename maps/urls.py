@@ -2,12 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from maps import views
+from maps.reports.views import map_report_download
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("m/", views.report, name="report"),
     path("m/follow/<str:tracking>/", views.follow, name="follow"),
     path("maps/grids/", views.grid_editor, name="grid-editor"),
+    path("maps/dispatch/", views.dispatch, name="dispatch"),
+    path("maps/report.html", map_report_download, name="map-report"),
     path("maps/grids/<str:code>/summary", views.grid_summary, name="grid-summary"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),

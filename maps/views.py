@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from geogrid.access import user_may_act_on
-from geogrid.hierarchy import Level
+from geogrid.access import grids_user_may_act_on, user_may_act_on
+from geogrid.hierarchy import Level, code_lengths
 from geogrid.models import Grid, Post
 from geogrid.roles import Role, has_role
 from layers.models import OPEN_STATUSES, Appeal, Building, Category, Channel
@@ -27,6 +27,8 @@ def navigation(request: HttpRequest) -> list[dict]:
     """The screens this user may open, in the order they use them."""
     user = request.user
     items = [("home", _("Overview")), ("report", _("Report a problem"))]
+    if user.is_authenticated and (user.is_superuser or has_role(user, Role.DISPATCHER)):
+        items.append(("dispatch", _("Dispatch")))
     if user.is_authenticated and _may_edit_grids(user):
         items.append(("grid-editor", _("Grid editor")))
     if user.is_authenticated and user.is_staff:
@@ -157,4 +159,68 @@ def grid_summary(request: HttpRequest, code: str) -> JsonResponse:
             "buildings": buildings["n"],
             "open_appeals": open_appeals,
         }
+    )
+
+
+ACTION_LABELS = {
+    "accept": _("Accept"),
+    "reject": _("Reject"),
+    "merge": _("Merge as duplicate"),
+    "dispatch": _("Dispatch"),
+    "return": _("Return (wrong dispatch)"),
+    "start": _("Start handling"),
+    "escalate": _("Escalate"),
+    "extend": _("Extend deadline"),
+    "suspend": _("Suspend"),
+    "resume": _("Resume"),
+    "resolve": _("Resolve"),
+    "check_pass": _("Check: passed"),
+    "check_fail": _("Check: redo"),
+    "close": _("Close"),
+}
+
+
+def _scope_grids(user) -> list[dict]:
+    """Subdistricts and communities the user may act on, for the dashboard's grid filter."""
+    grids = grids_user_may_act_on(user).filter(level__lte=Level.COMMUNITY).order_by("code")
+    return [
+        {"code": g.code, "name": g.name, "indent": "\u3000" * (g.level - 1)}
+        for g in grids.only("code", "name", "level")[:500]
+    ]
+
+
+@login_required
+def dispatch(request: HttpRequest) -> HttpResponse:
+    """/maps/dispatch/ — the dispatcher's live map, lists and actions."""
+    if not (request.user.is_superuser or has_role(request.user, Role.DISPATCHER)):
+        raise PermissionDenied
+    lengths = code_lengths()
+    strings = {
+        "appeals": _("appeals"),
+        "per100": _("per 100 households"),
+        "onTime": _("on time"),
+        "unlocated": _("not in any grid yet"),
+        "due": _("due"),
+        "overdue": _("overdue"),
+        "refreshed": _("refreshed"),
+        "conflict": _("Someone else acted on this appeal first; it has been reloaded."),
+        "failed": _("The action was not carried out."),
+        "actions": {name: str(label) for name, label in ACTION_LABELS.items()},
+    }
+    dashboard = {
+        "openStatuses": [str(s) for s in OPEN_STATUSES],
+        "refreshMs": 15_000,
+        "defaultLevel": Level.COMMUNITY,
+        "levelOfCode": {length: level for level, length in lengths.items()},
+    }
+    return page(
+        request,
+        "maps/dispatch.html",
+        {
+            "categories": _categories(),
+            "channels": Channel.choices,
+            "scope_grids": _scope_grids(request.user),
+            "strings": strings,
+            "dashboard": dashboard,
+        },
     )

@@ -92,7 +92,8 @@
     var stored = null;
     try { stored = global.localStorage.getItem("geogrid.basemap"); } catch (e) { /* private mode */ }
     var chosen = config.basemaps.filter(function (b) { return b.id === stored; })[0] || config.basemaps[0];
-    var map = L.map(element, L.extend({ crs: crsFor(chosen), preferCanvas: false }, options || {}))
+    // maxZoom on the map itself: with no base map no tile layer sets one (markercluster needs it).
+    var map = L.map(element, L.extend({ crs: crsFor(chosen), maxZoom: 19 }, options || {}))
       .setView(config.center, config.zoom);
     var current = tileLayers(chosen);
     current.forEach(function (layer) { layer.addTo(map); });

@@ -1,0 +1,275 @@
+/* Dispatcher dashboard: heat map, clustered markers (or vector tiles when there are too many
+ * points), per-grid choropleth, overdue and nearly-due lists, key figures, and the detail of
+ * one appeal with exactly the actions this user may take. Refreshes every 15 s in place. */
+(function () {
+  "use strict";
+  var T = GeoGrid.readJson("strings");
+  var D = GeoGrid.readJson("dashboard");
+  var config = GeoGrid.readJson("map-config");
+  var map = GeoGrid.createMap("map", config);
+  var form = document.getElementById("filters");
+  var $ = function (id) { return document.getElementById(id); };
+  var timings = window.GeoGridTimings = { start: performance.now() };
+  GeoGrid.maps = { dispatch: map };
+
+  var heat = L.heatLayer([], { radius: 18, blur: 16, minOpacity: 0.25 }).addTo(map);
+  var markers = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
+  var tiles = null;
+  var choropleth = L.geoJSON(null, { style: function () { return { weight: 1, color: "#546e7a", fillOpacity: 0 }; } }).addTo(map);
+  choropleth.bringToBack();
+  var legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () { this._div = L.DomUtil.create("div", "legend"); return this._div; };
+  legend.addTo(map);
+  var lastPointsKey = null, current = null, pendingAction = null;
+
+  // ---- helpers ---------------------------------------------------------------------------------
+  function api(method, url, body) {
+    var init = { method: method, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": GeoGrid.csrfToken() } };
+    if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    return fetch(url, init).then(function (r) {
+      return r.json().then(function (b) { return { status: r.status, body: b }; },
+        function () { return { status: r.status, body: {} }; });
+    }, function () { return { status: 0, body: {} }; });
+  }
+  function values() { return Object.fromEntries(new FormData(form).entries()); }
+  function bboxParam() { return map.getBounds().toBBoxString(); }
+  // Analytics endpoints (heat, tiles, per-grid rates) take status=open|closed and days=N.
+  function analyticsQuery(extra) {
+    var v = values(), q = new URLSearchParams();
+    ["category", "status", "channel", "days", "grid"].forEach(function (k) { if (v[k]) q.set(k, v[k]); });
+    Object.keys(extra || {}).forEach(function (k) { q.set(k, extra[k]); });
+    return q.toString();
+  }
+  // The appeal list takes explicit statuses and a since date.
+  function listQuery(extra) {
+    var v = values(), q = new URLSearchParams();
+    if (v.category) q.set("category", v.category);
+    if (v.channel) q.set("channel", v.channel);
+    if (v.grid) q.set("grid", v.grid);
+    if (v.status === "open") q.set("status", D.openStatuses.join(","));
+    if (v.status === "closed") q.set("status", "closed");
+    if (v.days) q.set("since", new Date(Date.now() - v.days * 864e5).toISOString().slice(0, 10));
+    Object.keys(extra || {}).forEach(function (k) { q.set(k, extra[k]); });
+    return q.toString();
+  }
+  function pct(x) { return x === null || x === undefined ? "—" : (100 * x).toFixed(1) + "%"; }
+  function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
+
+  // ---- layers --------------------------------------------------------------------------------
+  function refreshHeat() {
+    return api("GET", "/api/v1/heat?" + analyticsQuery({ bbox: bboxParam(), zoom: map.getZoom() })).then(function (res) {
+      if (res.status !== 200) return;
+      heat.setOptions({ max: Math.max(1, res.body.max || 1) });
+      heat.setLatLngs(res.body.bins || []);
+      if (!timings.firstHeat) {
+        // The heat layer draws on the next animation frame; measure when it has.
+        requestAnimationFrame(function () { timings.firstHeat = performance.now() - timings.start; });
+      }
+    });
+  }
+  function useTiles() {
+    if (map.hasLayer(markers)) map.removeLayer(markers);
+    var url = "/tiles/appeals/{z}/{x}/{y}.pbf?" + analyticsQuery();
+    if (tiles && tiles._url === url) return;
+    if (tiles) map.removeLayer(tiles);
+    tiles = L.vectorGrid.protobuf(url, {
+      rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 18,
+      vectorTileLayerStyles: {
+        bins: function (p) { var c = Math.min(1, Math.log10(1 + p.count) / 3); return { fill: true, fillColor: "#ff6f00", fillOpacity: 0.15 + 0.6 * c, weight: 0 }; },
+        appeals: function () { return { radius: 4, fill: true, fillColor: "#1f6fd1", fillOpacity: 0.9, color: "#fff", weight: 1 }; }
+      }
+    }).on("click", function (e) { if (e.layer.properties && e.layer.properties.tracking) openAppeal(e.layer.properties.tracking); })
+      .addTo(map);
+  }
+  function usePoints(key) {
+    if (tiles) { map.removeLayer(tiles); tiles = null; }
+    if (!map.hasLayer(markers)) map.addLayer(markers);
+    if (key === lastPointsKey) return Promise.resolve();
+    lastPointsKey = key;
+    return api("GET", "/api/v1/appeals/?" + listQuery({ page_size: 1000 })).then(function (res) {
+      markers.clearLayers();
+      (res.body.features || []).forEach(function (f) {
+        if (!f.geometry) return;
+        var c = f.geometry.coordinates;
+        var m = L.circleMarker([c[1], c[0]], { radius: 6, color: "#fff", weight: 1, fillOpacity: 0.9,
+          fillColor: f.properties.overdue ? "#d32f2f" : "#1f6fd1" });
+        m.bindTooltip(f.properties.tracking + " " + (f.properties.category_name || ""));
+        m.on("click", function () { openAppeal(f.properties.tracking); });
+        markers.addLayer(m);
+      });
+    });
+  }
+  function refreshPoints() {
+    return api("GET", "/api/v1/heat/count?" + analyticsQuery({ bbox: bboxParam(), zoom: map.getZoom() })).then(function (res) {
+      if (res.status !== 200) return;
+      if (res.body.use_tiles) useTiles(); else return usePoints(analyticsQuery() + "|" + res.body.count);
+    });
+  }
+
+  var gridShapes = {};
+  function colour(t) {
+    var stops = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
+    return stops[Math.max(0, Math.min(stops.length - 1, Math.floor(t * stops.length)))];
+  }
+  function refreshChoropleth() {
+    var v = values(), level = v.grid ? Math.min(5, D.levelOfCode[v.grid.length] + 1) : D.defaultLevel;
+    var key = level + ":" + (v.grid || "");
+    var shapes = gridShapes[key] ? Promise.resolve(gridShapes[key]) :
+      api("GET", "/api/v1/grids/?page_size=1000&level=" + level + (v.grid ? "&code_prefix=" + v.grid : "")).then(function (res) {
+        gridShapes[key] = res.body; return res.body;
+      });
+    var stats = api("GET", "/api/v1/heat/grids?" + analyticsQuery({ level: level, parent: v.grid || "" }));
+    return Promise.all([shapes, stats]).then(function (both) {
+      var fc = both[0], rows = both[1].body.grids || both[1].body.results || both[1].body || [];
+      var byCode = {};
+      (Array.isArray(rows) ? rows : []).forEach(function (r) { byCode[r.code] = r; });
+      var metric = v.metric, vals = Object.values(byCode).map(function (r) { return r[metric]; })
+        .filter(function (x) { return x !== null && x !== undefined; });
+      var max = Math.max.apply(null, vals.concat([0])) || 1;
+      choropleth.clearLayers();
+      choropleth.options.style = function (f) {
+        var r = byCode[f.id], x = r ? r[metric] : null;
+        return { weight: 1, color: "#546e7a", fillOpacity: x === null || x === undefined ? 0 : 0.45, fillColor: colour((x || 0) / max) };
+      };
+      choropleth.options.onEachFeature = function (f, layer) {
+        var r = byCode[f.id] || {};
+        layer.bindTooltip(f.properties.name + ": " + (r.appeals || 0) + " " + T.appeals +
+          (r.per_100_households !== undefined && r.per_100_households !== null ? " · " + r.per_100_households.toFixed(1) + " " + T.per100 : "") +
+          (r.on_time_rate !== undefined && r.on_time_rate !== null ? " · " + T.onTime + " " + pct(r.on_time_rate) : ""));
+      };
+      if (fc && fc.features) choropleth.addData(fc);
+      choropleth.bringToBack();
+      legend._div.innerHTML = "<strong>" + form.metric.selectedOptions[0].textContent + "</strong><br>" +
+        [0, 0.25, 0.5, 0.75, 1].map(function (t) {
+          var x = metric === "on_time_rate" ? pct(t * max) : (t * max).toFixed(metric === "appeals" ? 0 : 1);
+          return '<i style="background:' + colour(t * 0.999) + '"></i>' + x;
+        }).join("<br>");
+    });
+  }
+
+  // ---- lists and figures ------------------------------------------------------------------------
+  function fillList(id, badge, features) {
+    var ul = $(id);
+    ul.innerHTML = "";
+    features.forEach(function (f) {
+      var li = document.createElement("li");
+      li.dataset.tracking = f.properties.tracking;
+      var due = document.createElement("span");
+      due.className = "when";
+      due.textContent = when(f.properties.due_at);
+      li.append(due, document.createTextNode(f.properties.tracking + " " + (f.properties.category_name || "") +
+        (f.properties.grid_name ? " · " + f.properties.grid_name : "")));
+      li.addEventListener("click", function () { openAppeal(f.properties.tracking); });
+      ul.appendChild(li);
+    });
+    $(badge).textContent = features.length;
+  }
+  function refreshLists() {
+    return Promise.all([
+      api("GET", "/api/v1/appeals/?" + listQuery({ overdue: 1, page_size: 50 })).then(function (r) { fillList("overdue", "n-overdue", r.body.features || []); }),
+      api("GET", "/api/v1/appeals/?" + listQuery({ due_within_hours: 4, page_size: 50 })).then(function (r) { fillList("due-soon", "n-due", r.body.features || []); })
+    ]);
+  }
+  function refreshKpis() {
+    var v = values(), q = new URLSearchParams();
+    if (v.grid) q.set("grid", v.grid);
+    if (v.days) q.set("since", new Date(Date.now() - v.days * 864e5).toISOString().slice(0, 10));
+    return api("GET", "/api/v1/stats/?" + q.toString()).then(function (res) {
+      if (res.status !== 200) return;
+      var s = res.body.total || res.body;
+      $("k-received").textContent = (s.received || 0).toLocaleString();
+      $("k-completion").textContent = pct(s.completion_rate);
+      $("k-ontime").textContent = pct(s.on_time_rate);
+      $("k-satisfaction").textContent = pct(s.satisfaction_rate);
+    });
+  }
+
+  // ---- one appeal ---------------------------------------------------------------------------------
+  var NEEDS = { dispatch: ["grid"], escalate: [], extend: ["hours"], merge: ["master"], resolve: ["result"] };
+  function openAppeal(tracking) {
+    return api("GET", "/api/v1/appeals/" + encodeURIComponent(tracking) + "/").then(function (res) {
+      if (res.status !== 200) return;
+      current = res.body;
+      renderAppeal(current);
+    });
+  }
+  function renderAppeal(a) {
+    var english = document.documentElement.lang === "en";
+    $("detail").hidden = false;
+    $("a-tracking").textContent = a.tracking;
+    $("a-category").textContent = a.category ? (english ? a.category.name_en : a.category.name_zh) : "";
+    $("a-status").textContent = a.status_label || a.status;
+    var grid = a.assignment && a.assignment.grid;
+    $("a-grid").textContent = (grid ? grid.code + " " + grid.name : T.unlocated) + (a.assignee && a.assignee.name ? " → " + a.assignee.name : "");
+    $("a-due").textContent = a.due_at ? T.due + " " + when(a.due_at) + (a.overdue ? " · " + T.overdue : "") : "";
+    $("a-description").textContent = a.description || "";
+    $("a-photos").innerHTML = "";
+    (a.photos || []).forEach(function (p) { var img = document.createElement("img"); img.src = p.thumbnail; img.alt = ""; $("a-photos").appendChild(img); });
+    var box = $("a-actions");
+    box.innerHTML = "";
+    (a.actions || []).filter(function (n) { return n !== "rate" && n !== "support"; }).forEach(function (name) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.dataset.action = name;
+      b.textContent = (T.actions && T.actions[name]) || name;
+      b.addEventListener("click", function () { startAction(name); });
+      box.appendChild(b);
+    });
+    var tl = $("a-timeline");
+    tl.innerHTML = "";
+    (a.timeline || []).forEach(function (ev) {
+      var li = document.createElement("li");
+      var t = document.createElement("time");
+      t.textContent = when(ev.at) + (ev.actor ? " · " + ev.actor : "");
+      li.append(t, document.createTextNode((ev.label || ev.action || ev.kind || "") + (ev.note ? " — " + ev.note : "")));
+      tl.appendChild(li);
+    });
+    $("action-form").hidden = true;
+    if (a.location) map.panTo([a.location.lat, a.location.lon]);
+  }
+  function startAction(name) {
+    pendingAction = name;
+    var need = NEEDS[name] || [];
+    ["grid", "hours", "master", "result"].forEach(function (f) { $("row-" + f).hidden = need.indexOf(f) < 0; });
+    var grid = current.assignment && current.assignment.grid;
+    $("act-grid").value = grid ? grid.code : "";
+    $("action-title").textContent = (T.actions && T.actions[name]) || name;
+    $("action-errors").textContent = "";
+    $("action-form").hidden = false;
+  }
+  $("action-cancel").addEventListener("click", function () { $("action-form").hidden = true; pendingAction = null; });
+  $("action-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = { version: current.version, note: $("act-note").value };
+    (NEEDS[pendingAction] || []).forEach(function (f) { body[f] = $("act-" + f).value; });
+    if (body.hours) body.hours = Number(body.hours);
+    api("POST", "/api/v1/appeals/" + encodeURIComponent(current.tracking) + "/actions/" + pendingAction + "/", body).then(function (res) {
+      if (res.status === 200) {
+        current = res.body; renderAppeal(current); $("act-note").value = ""; refresh();
+      } else if (res.status === 409) {
+        $("action-errors").textContent = res.body.detail || T.conflict;
+        openAppeal(current.tracking);
+      } else {
+        var b = res.body || {};
+        $("action-errors").textContent = b.detail || Object.keys(b).map(function (k) { return [].concat(b[k]).join(" "); }).join(" ") || T.failed;
+      }
+    });
+  });
+  $("a-close").addEventListener("click", function () { $("detail").hidden = true; current = null; });
+
+  // ---- refresh cycle -------------------------------------------------------------------------------
+  function refresh() {
+    $("report-link").href = "/maps/report.html?" + analyticsQuery();
+    return Promise.all([refreshHeat(), refreshPoints(), refreshChoropleth(), refreshLists(), refreshKpis()])
+      .then(function () {
+        $("refreshed").textContent = T.refreshed + " " + new Date().toLocaleTimeString();
+        if (current) return openAppeal(current.tracking);
+      });
+  }
+  form.addEventListener("change", function () { lastPointsKey = null; refresh(); });
+  map.on("moveend", function () { refreshHeat(); refreshPoints(); });
+  refresh().then(function () { timings.firstRefresh = performance.now() - timings.start; });
+  setInterval(refresh, D.refreshMs);
+  GeoGrid.dashboard = { refresh: refresh, openAppeal: openAppeal };
+})();

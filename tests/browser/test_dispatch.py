@@ -1,0 +1,105 @@
+"""The dispatcher dashboard: a resident's appeal shows up, the dispatcher opens it from the map
+and acts on it; with the county sample the first heat map renders within 2 s."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from geogrid.models import Grid, Post
+from layers.intake import AppealInput, submit_appeal
+from layers.models import Appeal
+from tests.browser.conftest import js_errors, screenshot
+from tests.factories import assign, make_user
+from tests.layers.factories import DISTRICT, A, make_city
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("categories"),
+]
+
+
+def login(page, base: str, username: str, next_url: str) -> None:
+    page.goto(f"{base}/accounts/login/?next={next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{next_url}")
+
+
+def dispatcher_on(district: Grid):
+    user = make_user("dispatcher", username="dispatcher")
+    assign(user, district, Post.DISPATCHER)
+    return user
+
+
+def test_dispatcher_opens_a_new_appeal_from_the_map_and_accepts_it(page, live_server):
+    grids = make_city()
+    dispatcher_on(grids[DISTRICT])
+    result = submit_appeal(
+        AppealInput(category="E0102", lon=117.795, lat=26.40, crs="wgs84", description="垃圾堆放"),
+        actor=AnonymousUser(),
+    )
+    tracking = result.appeal.tracking
+    login(page, live_server.url, "dispatcher", "/maps/dispatch/")
+    page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
+    # The appeal is a marker on the map (few points: markers, not tiles); clicking opens it.
+    marker = page.wait_for_selector("path.leaflet-interactive[fill='#1f6fd1']", state="attached")
+    page.evaluate("t => GeoGrid.dashboard.openAppeal(t)", tracking)
+    page.wait_for_function(f"document.getElementById('a-tracking').textContent === '{tracking}'")
+    assert marker is not None
+    assert page.inner_text("#a-grid").startswith(A)
+    actions = page.eval_on_selector_all("#a-actions button", "bs => bs.map(b => b.dataset.action)")
+    assert "accept" in actions and "check_pass" not in actions  # only what this user may do now
+    page.click("#a-actions button[data-action=accept]")
+    page.click("#action-form button[type=submit]")
+    page.wait_for_function("!document.querySelector('#a-actions button[data-action=accept]')")
+    assert Appeal.objects.get(tracking=tracking).status == "accepted"
+    screenshot(page, "dispatch-desktop")
+    assert js_errors(page) == []
+
+
+def test_dispatcher_escalates_a_dispatched_appeal(page, live_server):
+    grids = make_city()
+    dispatcher_on(grids[DISTRICT])
+    appeal = submit_appeal(
+        AppealInput(category="E0102", lon=117.795, lat=26.40, crs="wgs84"), actor=AnonymousUser()
+    ).appeal
+    login(page, live_server.url, "dispatcher", "/maps/dispatch/")
+    page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
+    for action in ("accept", "dispatch", "escalate"):
+        page.evaluate("t => GeoGrid.dashboard.openAppeal(t)", appeal.tracking)
+        page.wait_for_selector(f"#a-actions button[data-action={action}]")
+        page.click(f"#a-actions button[data-action={action}]")
+        page.fill("#act-note", f"{action} by the dashboard test")
+        page.click("#action-form button[type=submit]")
+        page.wait_for_selector(f"#a-timeline li:has-text('{action} by the dashboard test')")
+    appeal.refresh_from_db()
+    assert appeal.escalation_level == 1
+    assert js_errors(page) == []
+
+
+def test_first_heat_map_of_the_county_renders_within_two_seconds(page, live_server, tmp_path):
+    from fixtures.city import generate
+    from fixtures.load import LoadParams, load_city
+
+    generate("county", 1, tmp_path, progress=False)
+    load_city(LoadParams(directory=tmp_path, progress=False))
+    assert Appeal.objects.count() == 21_140
+    dispatcher_on(Grid.objects.current().get(code="350427"))
+    login(page, live_server.url, "dispatcher", "/")
+    started = time.monotonic()
+    page.goto(f"{live_server.url}/maps/dispatch/")
+    page.wait_for_function(
+        "window.GeoGridTimings && window.GeoGridTimings.firstHeat", timeout=30_000
+    )
+    first_heat_ms = page.evaluate("window.GeoGridTimings.firstHeat")
+    wall = time.monotonic() - started
+    screenshot(page, "dispatch-county-heat")
+    print(f"first heat render {first_heat_ms:.0f} ms after script start; page+heat {wall:.2f} s")
+    assert page.eval_on_selector_all("canvas.leaflet-heatmap-layer", "c => c.length") == 1
+    assert first_heat_ms < 2000
+    assert js_errors(page) == []

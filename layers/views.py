@@ -313,13 +313,16 @@ def _moment(request, name: str, *, end: bool = False) -> dt.datetime | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    moment = parse_datetime(raw)
-    if moment is None:
+    try:
         day = parse_date(raw)
-        if day is None:
-            raise DRFValidationError({name: [_("a date (YYYY-MM-DD) or an ISO datetime")]})
+        moment = None if day else parse_datetime(raw)
+    except ValueError:
+        day = moment = None
+    if day is not None:
         # A date means the whole day: until=2026-10-31 includes that day.
         moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time.min)
+    if moment is None:
+        raise DRFValidationError({name: [_("a date (YYYY-MM-DD) or an ISO datetime")]})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment

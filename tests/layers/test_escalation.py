@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from layers import workflow
 from layers.models import Appeal, Notification
-from tests.layers.workflow_fixtures import A, COMMUNITY, ZONE, at, build_city, dispatched
+from tests.layers.workflow_fixtures import COMMUNITY, ZONE, A, at, build_city, dispatched
 
 pytestmark = pytest.mark.django_db
 

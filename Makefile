@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= county
 
-.PHONY: setup system venv assets db demo test lint messages db-stop db-status clean-db
+.PHONY: setup system venv assets db demo test lint messages screenshots db-stop db-status clean-db
 
 setup: system venv assets db messages ## install what is missing, start the private PostGIS
 
@@ -40,6 +40,9 @@ demo: setup ## migrate, load the sample city, create demo users, serve on 127.0.
 
 test: setup ## the whole suite on a PostGIS test database
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+screenshots: setup ## refresh docs/screenshots from the browser tests
+	@GEOGRID_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py
 
 lint: venv
 	@.venv/bin/ruff check .

@@ -65,6 +65,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "geogrid.urls"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
 WSGI_APPLICATION = "geogrid.wsgi.application"
 
 TEMPLATES = [

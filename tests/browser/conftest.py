@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("GEOGRID_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+# `make screenshots` points this at docs/screenshots to refresh the README's pictures.
+ARTIFACTS = Path(
+    os.environ.get("GEOGRID_SCREENSHOT_DIR")
+    or Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+)
 JS_ERRORS: dict[int, list[str]] = {}
 # Playwright's sync API runs an event loop in this thread; the ORM calls our tests make in
 # between are still synchronous and safe.
@@ -103,5 +107,5 @@ def screenshot(page, name: str) -> Path:
     """Save a screenshot as a test artifact (var/test-artifacts/, kept after the run)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=False)
     return path

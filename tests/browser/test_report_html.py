@@ -20,8 +20,9 @@ ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts"
 
 def test_report_opens_offline_and_draws_the_heat_layer(browser, tmp_path):
     city_with_appeals()
-    refresh_hotspots(HotspotParams(dt.date(2026, 5, 1), dt.date(2026, 6, 30), eps_m=120,
-                                   min_points=4))
+    refresh_hotspots(
+        HotspotParams(dt.date(2026, 5, 1), dt.date(2026, 6, 30), eps_m=120, min_points=4)
+    )
     report = tmp_path / "report.html"
     report.write_text(render_map_html(MapReportParams(grid="350427001001001")), "utf-8")
 

@@ -20,7 +20,7 @@
   var legend = L.control({ position: "bottomright" });
   legend.onAdd = function () { this._div = L.DomUtil.create("div", "legend"); return this._div; };
   legend.addTo(map);
-  var lastPointsKey = null, current = null, pendingAction = null;
+  var lastPointsKey = null, current = null, pendingAction = null, fitted = false;
 
   // ---- helpers ---------------------------------------------------------------------------------
   function api(method, url, body) {
@@ -140,6 +140,11 @@
       };
       if (fc && fc.features) choropleth.addData(fc);
       choropleth.bringToBack();
+      if (!fitted && choropleth.getLayers().length) {
+        // First load: show the whole scope (or the chosen grid) rather than the default view.
+        fitted = true;
+        map.fitBounds(choropleth.getBounds(), { padding: [20, 20], animate: false });
+      }
       legend._div.innerHTML = "<strong>" + form.metric.selectedOptions[0].textContent + "</strong><br>" +
         [0, 0.25, 0.5, 0.75, 1].map(function (t) {
           var x = metric === "on_time_rate" ? pct(t * max) : (t * max).toFixed(metric === "appeals" ? 0 : 1);
@@ -267,7 +272,11 @@
         if (current) return openAppeal(current.tracking);
       });
   }
-  form.addEventListener("change", function () { lastPointsKey = null; refresh(); });
+  form.addEventListener("change", function (e) {
+    lastPointsKey = null;
+    if (e.target.name === "grid") fitted = false;
+    refresh();
+  });
   map.on("moveend", function () { refreshHeat(); refreshPoints(); });
   refresh().then(function () { timings.firstRefresh = performance.now() - timings.start; });
   setInterval(refresh, D.refreshMs);

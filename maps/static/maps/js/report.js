@@ -39,6 +39,22 @@
 
   function place(latlng) { marker.setLatLng(latlng); locate(latlng); }
 
+  // Micro-grid outlines around the pin: useful on any base map, essential without one.
+  var outlines = L.geoJSON(null, {
+    style: { color: "#1f4e79", weight: 1, fillOpacity: 0, dashArray: "3 3" },
+    interactive: false
+  }).addTo(map);
+  function drawOutlines() {
+    if (map.getZoom() < 14) { outlines.clearLayers(); return; }
+    fetch("/api/v1/grids/?level=5&page_size=300&bbox=" + map.getBounds().toBBoxString(),
+      { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (fc) { if (fc) { outlines.clearLayers(); outlines.addData(fc); } })
+      .catch(function () { /* outlines are a help, not a requirement */ });
+  }
+  map.on("moveend", drawOutlines);
+  drawOutlines();
+
   map.on("click", function (e) { place(e.latlng); });
   marker.on("dragend", function () { locate(marker.getLatLng()); });
 

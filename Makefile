@@ -29,12 +29,18 @@ messages: venv assets
 demo: setup ## migrate, load the sample city, create demo users, serve on 127.0.0.1:8000
 	@$(MANAGE) migrate --noinput -v 0
 	@$(MANAGE) load_city --scale $(SCALE) --if-empty
+	@$(MANAGE) analytics_refresh
+	@$(MANAGE) hotspots --days 120
 	@$(MANAGE) demo_users
 	@echo
 	@echo "GeoGrid is running:"
-	@echo "  home          http://$(HOST):$(PORT)/"
-	@echo "  admin         http://$(HOST):$(PORT)/admin/"
-	@echo "  health        http://$(HOST):$(PORT)/healthz"
+	@echo "  home             http://$(HOST):$(PORT)/"
+	@echo "  report (phone)   http://$(HOST):$(PORT)/m/"
+	@echo "  dispatch         http://$(HOST):$(PORT)/maps/dispatch/   (dispatcher)"
+	@echo "  grid editor      http://$(HOST):$(PORT)/maps/grids/      (manager)"
+	@echo "  API docs         http://$(HOST):$(PORT)/api/docs/"
+	@echo "  admin            http://$(HOST):$(PORT)/admin/"
+	@echo "  health           http://$(HOST):$(PORT)/healthz"
 	@echo "Stop with Ctrl-C; 'make db-stop' stops the database."
 	@DEBUG=1 $(MANAGE) runserver --noreload $(HOST):$(PORT)
 

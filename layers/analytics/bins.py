@@ -4,11 +4,9 @@ that arrived after the last refresh, counted live."""
 
 from __future__ import annotations
 
-from django.db import connection
-
 from .conf import conf
 from .filters import AppealFilter
-from .snapshot import CUBOIDS, State, cuboid_for
+from .snapshot import CUBOIDS, State, cuboid_for, fetch
 from .tilemath import HALF, KEY_LEVEL
 
 
@@ -82,9 +80,7 @@ def bin_counts(
     if filt.empty_scope:
         return []
     sql, params = bin_counts_sql(filt, level, ranges, envelope, state)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return fetch(sql, params)
 
 
 def bin_shift() -> int:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import math
 
-from django.db import connection
-
 from .bins import bin_counts
 from .conf import conf
 from .filters import AppealFilter
-from .snapshot import current_state
+from .snapshot import current_state, fetch
 from .tilemath import (
     KEY_LEVEL,
     MAX_LAT,
@@ -119,9 +117,7 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
         WHERE g.valid_to IS NULL AND g.level = %s AND {scope}
         ORDER BY g.code
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*fparams, state.watermark, *aparams, level, *sparams])
-        rows = cursor.fetchall()
+    rows = fetch(sql, [*fparams, state.watermark, *aparams, level, *sparams])
     out = []
     for code, name, lvl, area_m2, n, closed, timed, on_time, households in rows:
         if filt.prefixes is not None and not any(

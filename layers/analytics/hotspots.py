@@ -20,6 +20,7 @@ from layers.models import Category
 from .conf import conf
 from .filters import local_midnight
 from .models import Hotspot
+from .snapshot import fetch
 
 
 @dataclass
@@ -109,9 +110,7 @@ def detect(params: HotspotParams) -> list[Found]:
         GROUP BY k.part, k.cid
         ORDER BY count(*) DESC
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*args, params.eps_m, params.min_points])
-        rows = cursor.fetchall()
+    rows = fetch(sql, [*args, params.eps_m, params.min_points])
     out = []
     for part, count, centroid, hull, first, last, grids, cats in rows:
         categories = cats if isinstance(cats, dict) else json.loads(cats or "{}")

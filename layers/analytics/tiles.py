@@ -12,7 +12,7 @@ from django.db import connection
 from .bins import bin_counts_sql, bin_shift
 from .conf import conf
 from .filters import AppealFilter
-from .snapshot import current_state
+from .snapshot import current_state, fetch
 from .tilemath import HALF, tile_corner, tile_key_range
 
 
@@ -86,9 +86,7 @@ def _bins_tile(z: int, x: int, y: int, filt: AppealFilter) -> bytes:
             FROM ({inner}) b
         ) t WHERE geom IS NOT NULL
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [z, x, y, *params])
-        return bytes(cursor.fetchone()[0] or b"")
+    return bytes(fetch(sql, [z, x, y, *params], one=True)[0] or b"")
 
 
 def _points_tile(z: int, x: int, y: int, filt: AppealFilter) -> bytes:
@@ -100,11 +98,16 @@ def _points_tile(z: int, x: int, y: int, filt: AppealFilter) -> bytes:
     where, params = filt.appeal_sql("a")
     extent = int(conf("TILE_EXTENT"))
     buffer = 64
-    snap = 2 * HALF / 2**z / 256 * float(conf("POINT_MERGE_PX"))
+    px = 2 * HALF / 2**z / 256 * float(conf("POINT_MERGE_PX"))
+    # Group by integer pixel (a hash aggregate; grouping by geometry would sort); a single
+    # appeal keeps its exact position, a merged point sits at the pixel centre.
     sql = f"""
         SELECT ST_AsMVT(t, 'appeals', {extent}, 'geom') FROM (
-            SELECT ST_AsMVTGeom(p.at, ST_TileEnvelope(%s, %s, %s), {extent}, {buffer}, true)
-                       AS geom,
+            SELECT ST_AsMVTGeom(
+                       CASE WHEN p.n = 1 THEN ST_SetSRID(ST_MakePoint(p.x, p.y), 3857)
+                       ELSE ST_SetSRID(ST_MakePoint({-HALF} + (p.i + 0.5) * {px},
+                                                    {HALF} - (p.j + 0.5) * {px}), 3857) END,
+                       ST_TileEnvelope(%s, %s, %s), {extent}, {buffer}, true) AS geom,
                    p.n AS count,
                    CASE WHEN p.n = 1 THEN p.id END AS id,
                    CASE WHEN p.n = 1 THEN p.tracking END AS tracking,
@@ -114,21 +117,26 @@ def _points_tile(z: int, x: int, y: int, filt: AppealFilter) -> bytes:
                    CASE WHEN p.n = 1 THEN to_char(p.reported_at AT TIME ZONE %s,
                                                   'YYYY-MM-DD"T"HH24:MI') END AS reported_at
             FROM (
-                SELECT ST_SnapToGrid(ST_Transform(a.location, 3857), {snap}) AS at,
-                       count(*)::int AS n, min(a.id) AS id, min(a.tracking) AS tracking,
-                       min(a.category_id) AS category_id, min(a.status) AS status,
-                       min(a.channel) AS channel, min(a.reported_at) AS reported_at
-                FROM layers_appeal a
-                WHERE a.location && ST_Transform(
-                          ST_TileEnvelope(%s, %s, %s, margin => {buffer / extent}), 4326)
-                  AND {where}
-                GROUP BY 1
+                SELECT floor((ST_X(s.m) + {HALF}) / {px})::bigint AS i,
+                       floor(({HALF} - ST_Y(s.m)) / {px})::bigint AS j,
+                       count(*)::int AS n, min(ST_X(s.m)) AS x, min(ST_Y(s.m)) AS y,
+                       min(s.id) AS id, min(s.tracking) AS tracking,
+                       min(s.category_id) AS category_id, min(s.status) AS status,
+                       min(s.channel) AS channel, min(s.reported_at) AS reported_at
+                FROM (
+                    SELECT ST_Transform(a.location, 3857) AS m, a.id, a.tracking,
+                           a.category_id, a.status, a.channel, a.reported_at
+                    FROM layers_appeal a
+                    WHERE a.location && ST_Transform(
+                              ST_TileEnvelope(%s, %s, %s, margin => {buffer / extent}), 4326)
+                      AND {where}
+                ) s
+                GROUP BY 1, 2
             ) p JOIN layers_category c ON c.id = p.category_id
         ) t WHERE geom IS NOT NULL
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [z, x, y, connection.timezone_name, z, x, y, *params])
-        return bytes(cursor.fetchone()[0] or b"")
+    params = [z, x, y, connection.timezone_name, z, x, y, *params]
+    return bytes(fetch(sql, params, one=True)[0] or b"")
 
 
 def grid_level_for_zoom(z: int) -> int:
@@ -167,8 +175,6 @@ def grids_tile(z: int, x: int, y: int, level: int | None = None,
               AND g.boundary && ST_Transform(ST_TileEnvelope(%s, %s, %s), 4326) AND {scope}
         ) t WHERE geom IS NOT NULL
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        data = bytes(cursor.fetchone()[0] or b"")
+    data = bytes(fetch(sql, params, one=True)[0] or b"")
     cache.set(key, data, 600)
     return Tile(data, key[-20:], "grids")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from layers.intake import mask_phone
-from layers.models import Appeal, Channel
+from layers.models import Appeal, Channel, Resolution, Satisfaction
 
 
 class AppealInSerializer(serializers.Serializer):
@@ -95,6 +95,32 @@ def timeline_out(appeal: Appeal, *, names: bool) -> list[dict]:
                        for p in e.photos.all()],
         })
     return rows
+
+
+class ActionInSerializer(serializers.Serializer):
+    """Body of POST /appeals/{tracking}/actions/{action}/ (documentation; views parse it)."""
+
+    version = serializers.IntegerField(help_text=_("the version you last read (409 if stale)"))
+    note = serializers.CharField(required=False, help_text=_(
+        "reason or remark; required for reject, return, suspend and check_fail"))
+    grid = serializers.CharField(required=False, help_text=_("dispatch: target grid code"))
+    department = serializers.CharField(required=False, help_text=_(
+        "dispatch or escalate: target department code"))
+    hours = serializers.FloatField(required=False, help_text=_("extend: working hours"))
+    result = serializers.CharField(required=False, help_text=_("resolve: what was done"))
+    photos = serializers.ListField(child=serializers.FileField(), required=False,
+                                   help_text=_("resolve: after-photos (multipart)"))
+    master = serializers.CharField(required=False, help_text=_(
+        "merge: tracking number of the appeal to merge into"))
+    resolution = serializers.ChoiceField(choices=Resolution.choices, required=False)
+    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices, required=False)
+    comment = serializers.CharField(required=False)
+
+
+class FeedbackInSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=Resolution.choices)
+    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices)
+    comment = serializers.CharField(required=False, allow_blank=True)
 
 
 def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,

@@ -12,6 +12,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import AllowAny
@@ -27,7 +29,13 @@ from layers.assignment import assign_point, swapped_would_locate
 from layers.intake import AppealInput, submit_appeal, token_matches
 from layers.models import CLOCK_STATUSES, Appeal, Channel, Status
 from layers.ratelimit import client_address, over_limit
-from layers.serializers import AppealInSerializer, appeal_out, feature_out
+from layers.serializers import (
+    ActionInSerializer,
+    AppealInSerializer,
+    FeedbackInSerializer,
+    appeal_out,
+    feature_out,
+)
 from layers.stats import BY_CHOICES, StatsQuery, grid_stats
 
 
@@ -44,6 +52,19 @@ class AppealListView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        summary="Appeals in the user's grids, as a GeoJSON FeatureCollection",
+        parameters=[OpenApiParameter(n, str, description=d) for n, d in (
+            ("status", "comma-separated statuses"), ("category", "comma-separated codes"),
+            ("channel", "comma-separated channels"), ("grid", "grid code (its subtree)"),
+            ("since", "reported at or after (date or datetime)"),
+            ("until", "reported before; a date includes that day"),
+            ("overdue", "1: late (running past due, or resolved late)"),
+            ("due_within_hours", "running and due within N hours"),
+            ("q", "tracking number, address or description contains"),
+            ("page", "page number"), ("page_size", "at most 1000"))],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         if not request.user.is_authenticated:
             return Response({"detail": _("log in to list appeals")},
@@ -65,6 +86,7 @@ class AppealListView(APIView):
             "features": [feature_out(a, now) for a in items],
         })
 
+    @extend_schema(request=AppealInSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         client = client_address(request)
         if not request.user.is_authenticated:
@@ -174,6 +196,8 @@ class AppealDetailView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(summary="One appeal: state, deadline, assignee, your actions, timeline",
+                   responses=OpenApiTypes.OBJECT)
     def get(self, request, tracking: str):
         return Response(detail_response(request, tracking))
 
@@ -262,6 +286,9 @@ class AppealActionView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(summary="Take a workflow action", request=ActionInSerializer,
+                   responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT,
+                              403: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request, tracking: str, action: str):
         if action not in workflow.SERVICES:
             raise Http404
@@ -273,6 +300,8 @@ class AppealFeedbackView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(summary="The reporter rates the result (header X-Appeal-Token)",
+                   request=FeedbackInSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, tracking: str):
         return _run_action(request, tracking, "rate", _body(request))
 
@@ -282,6 +311,8 @@ class AppealSupportView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(summary="Support an existing appeal", request=None,
+                   responses=OpenApiTypes.OBJECT)
     def post(self, request, tracking: str):
         return _run_action(request, tracking, "support", {})
 
@@ -394,6 +425,13 @@ def _page_url(request, page: int) -> str:
 class StatsView(APIView):
     """GET /api/v1/stats/?grid=CODE&since=&until=&by=category|channel"""
 
+    @extend_schema(
+        summary="Closed-loop statistics of a grid's subtree",
+        parameters=[OpenApiParameter("grid", str, required=True),
+                    OpenApiParameter("since", str), OpenApiParameter("until", str),
+                    OpenApiParameter("by", str, enum=list(BY_CHOICES))],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         code = request.query_params.get("grid", "")
         if not code:
@@ -421,6 +459,9 @@ class StatsView(APIView):
 class NotificationListView(APIView):
     """GET /api/v1/notifications/?unread=1&page=&page_size= — the logged-in user's."""
 
+    @extend_schema(parameters=[OpenApiParameter("unread", str), OpenApiParameter("page", int),
+                               OpenApiParameter("page_size", int)],
+                   responses=OpenApiTypes.OBJECT)
     def get(self, request):
         if not request.user.is_authenticated:
             return Response({"detail": _("log in to read notifications")},
@@ -448,6 +489,7 @@ class NotificationListView(APIView):
 class NotificationReadView(APIView):
     """POST /api/v1/notifications/read/ {ids: [..]} or {all: true} — mark as read."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         if not request.user.is_authenticated:
             return Response({"detail": _("log in to read notifications")},
@@ -465,6 +507,8 @@ class LocateView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(parameters=[OpenApiParameter(n, str) for n in ("lon", "lat", "crs")],
+                   responses=OpenApiTypes.OBJECT)
     def get(self, request):
         params = request.query_params
         values = {}

@@ -12,12 +12,21 @@ from layers import workflow
 from layers.models import Appeal
 from tests.layers.workflow_fixtures import A, B, build_city, new_appeal
 
-# Real transactions on separate connections; serialized_rollback restores the categories and
-# groups the migrations loaded, for the tests that run after this one.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Real transactions on separate connections. A transactional test starts from (and leaves) a
+# flushed database after other transactional tests: reload the category taxonomy if needed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _categories() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("layers.migrations.0003_load_categories").load(apps, None)
 
 
 def test_two_concurrent_dispatches_one_wins_one_conflicts():
+    _categories()
     city = build_city()
     appeal, _ = new_appeal(A)
     accepted = workflow.accept(appeal.tracking, city.actor("dispatcher"))

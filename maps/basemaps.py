@@ -16,6 +16,12 @@ TIANDITU = (
 )
 
 
+GAODE = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}"
+)
+
+
 def basemaps() -> list[dict]:
     """Every base map this deployment offers, the configured default first."""
     conf = settings.GEOGRID
@@ -33,8 +39,7 @@ def basemaps() -> list[dict]:
             "crs": "gcj02",
             "layers": [
                 {
-                    "url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1"
-                    "&scale=1&style=8&x={x}&y={y}&z={z}",
+                    "url": conf.get("GAODE_TILE_URL", GAODE),
                     "subdomains": "1234",
                     "attribution": "&copy; 高德地图",
                     "maxZoom": 18,

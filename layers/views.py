@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geogrid import coords
-from geogrid.access import user_may_act_on
+from geogrid.access import assigned_codes, user_may_act_on
 from geogrid.models import Grid
 from geogrid.roles import Role, has_role
 from layers import notifications, workflow
@@ -427,13 +427,20 @@ class StatsView(APIView):
 
     @extend_schema(
         summary="Closed-loop statistics of a grid's subtree",
-        parameters=[OpenApiParameter("grid", str, required=True),
+        parameters=[OpenApiParameter("grid", str, description="default: your own grid"),
                     OpenApiParameter("since", str), OpenApiParameter("until", str),
                     OpenApiParameter("by", str, enum=list(BY_CHOICES))],
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
         code = request.query_params.get("grid", "")
+        if not code and request.user.is_authenticated:
+            # Without a grid: the user's own (first) subtree, e.g. a dispatcher's district.
+            roots = assigned_codes(request.user)
+            code = roots[0] if roots else ""
+            if not code and request.user.is_superuser:
+                code = Grid.objects.current().filter(level=1).values_list(
+                    "code", flat=True).order_by("code").first() or ""
         if not code:
             raise DRFValidationError({"grid": [_("this parameter is required")]})
         grid = Grid.objects.current().filter(code=code).first()

@@ -162,6 +162,8 @@ def test_stats_api_needs_the_grid_in_scope(client):
     assert body["since"].startswith("2026-01-01")
     assert client.get("/api/v1/stats/", {"grid": "350427"}).status_code == 403
     assert client.get("/api/v1/stats/", {"grid": SUB, "by": "colour"}).status_code == 400
+    assert client.get("/api/v1/stats/").json()["grid"]["code"] == SUB  # default: own grid
+    client.force_login(city.users["resident"])
     assert "grid" in client.get("/api/v1/stats/").json()
 
 

@@ -182,7 +182,7 @@
     if (v.days) q.set("since", new Date(Date.now() - v.days * 864e5).toISOString().slice(0, 10));
     return api("GET", "/api/v1/stats/?" + q.toString()).then(function (res) {
       if (res.status !== 200) return;
-      var s = res.body.total || res.body;
+      var s = res.body.totals || {};
       $("k-received").textContent = (s.received || 0).toLocaleString();
       $("k-completion").textContent = pct(s.completion_rate);
       $("k-ontime").textContent = pct(s.on_time_rate);
@@ -191,8 +191,9 @@
   }
 
   // ---- one appeal ---------------------------------------------------------------------------------
-  var NEEDS = { dispatch: ["grid"], escalate: [], extend: ["hours"], merge: ["master"], resolve: ["result"] };
+  var NEEDS = { dispatch: ["grid"], escalate: [], extend: ["hours"], merge: ["master"], resolve: ["result", "photos"] };
   function openAppeal(tracking) {
+    if (!current || current.tracking !== tracking) pendingAction = null;
     return api("GET", "/api/v1/appeals/" + encodeURIComponent(tracking) + "/").then(function (res) {
       if (res.status !== 200) return;
       current = res.body;
@@ -206,7 +207,10 @@
     $("a-category").textContent = a.category ? (english ? a.category.name_en : a.category.name_zh) : "";
     $("a-status").textContent = a.status_label || a.status;
     var grid = a.assignment && a.assignment.grid;
-    $("a-grid").textContent = (grid ? grid.code + " " + grid.name : T.unlocated) + (a.assignee && a.assignee.name ? " → " + a.assignee.name : "");
+    var who = a.assignee && (a.assignee.kind === "department" && a.assignee.department
+      ? (english ? a.assignee.department.name_en : a.assignee.department.name_zh)
+      : a.assignee.grid ? a.assignee.grid.code + " " + a.assignee.grid.name : "");
+    $("a-grid").textContent = (grid ? grid.code + " " + grid.name : T.unlocated) + (who ? " → " + who : "");
     $("a-due").textContent = a.due_at ? T.due + " " + when(a.due_at) + (a.overdue ? " · " + T.overdue : "") : "";
     $("a-description").textContent = a.description || "";
     $("a-photos").innerHTML = "";
@@ -230,13 +234,15 @@
       li.append(t, document.createTextNode((ev.label || ev.action || ev.kind || "") + (ev.note ? " — " + ev.note : "")));
       tl.appendChild(li);
     });
-    $("action-form").hidden = true;
-    if (a.location) map.panTo([a.location.lat, a.location.lon]);
+    // A refresh must not close a form the dispatcher is filling in for this appeal.
+    var keepForm = pendingAction && (a.actions || []).indexOf(pendingAction) >= 0;
+    if (!keepForm) { $("action-form").hidden = true; pendingAction = null; }
+    if (a.location && !keepForm) map.panTo([a.location.lat, a.location.lon]);
   }
   function startAction(name) {
     pendingAction = name;
     var need = NEEDS[name] || [];
-    ["grid", "hours", "master", "result"].forEach(function (f) { $("row-" + f).hidden = need.indexOf(f) < 0; });
+    ["grid", "hours", "master", "result", "photos"].forEach(function (f) { $("row-" + f).hidden = need.indexOf(f) < 0; });
     var grid = current.assignment && current.assignment.grid;
     $("act-grid").value = grid ? grid.code : "";
     $("action-title").textContent = (T.actions && T.actions[name]) || name;
@@ -247,11 +253,26 @@
   $("action-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var body = { version: current.version, note: $("act-note").value };
-    (NEEDS[pendingAction] || []).forEach(function (f) { body[f] = $("act-" + f).value; });
+    (NEEDS[pendingAction] || []).forEach(function (f) { if (f !== "photos") body[f] = $("act-" + f).value; });
     if (body.hours) body.hours = Number(body.hours);
-    api("POST", "/api/v1/appeals/" + encodeURIComponent(current.tracking) + "/actions/" + pendingAction + "/", body).then(function (res) {
+    var url = "/api/v1/appeals/" + encodeURIComponent(current.tracking) + "/actions/" + pendingAction + "/";
+    var files = $("act-photos").files;
+    var sent;
+    if (pendingAction === "resolve" && files.length) {
+      // The after-photo travels as multipart, with the other fields beside it.
+      var data = new FormData();
+      Object.keys(body).forEach(function (k) { data.append(k, body[k]); });
+      Array.prototype.forEach.call(files, function (f) { data.append("photos", f); });
+      sent = fetch(url, { method: "POST", body: data, credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": GeoGrid.csrfToken() } })
+        .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); });
+    } else {
+      sent = api("POST", url, body);
+    }
+    sent.then(function (res) {
       if (res.status === 200) {
-        current = res.body; renderAppeal(current); $("act-note").value = ""; refresh();
+        pendingAction = null;
+        current = res.body; renderAppeal(current); $("act-note").value = ""; $("act-photos").value = ""; refresh();
       } else if (res.status === 409) {
         $("action-errors").textContent = res.body.detail || T.conflict;
         openAppeal(current.tracking);

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from geogrid import coords
 from geogrid.roles import Role, has_role
 from layers import tracking
+from layers.analytics.hotspots import active_hotspot_for
+from layers.analytics.models import Hotspot
 from layers.assignment import Assignment, assign_point, district_for_point, swapped_would_locate
 from layers.models import (
     OPEN_STATUSES,
@@ -63,6 +65,7 @@ class IntakeResult:
     token: str
     assignment: Assignment
     duplicates: list[dict]
+    repeat_of: Hotspot | None = None  # an active hotspot this appeal repeats ("repeat problem")
 
 
 def allowed_channels(user: AbstractBaseUser | AnonymousUser) -> set[str]:
@@ -194,6 +197,8 @@ def submit_appeal(data: AppealInput, *, actor: AbstractBaseUser | AnonymousUser)
     lon, lat, assignment = _locate(data)
     moment = data.reported_at or timezone.now()
     duplicates = find_duplicates(category.id, lon, lat, moment) if lon is not None else []
+    point = Point(lon, lat, srid=4326) if lon is not None else None
+    hotspot = active_hotspot_for(point, category.code, moment) if point is not None else None
     district = assignment.district_code or district_for_point(lon, lat)
     token = secrets.token_urlsafe(18)
     user = actor if actor.is_authenticated else None
@@ -226,7 +231,8 @@ def submit_appeal(data: AppealInput, *, actor: AbstractBaseUser | AnonymousUser)
                     AppealEvent(appeal=appeal, kind=AppealEvent.Kind.RECEIVED, actor=user,
                                 data={"channel": data.channel, "client": data.client,
                                       "photos": len(photos),
-                                      "possible_duplicates": [d["tracking"] for d in duplicates]}),
+                                      "possible_duplicates": [d["tracking"] for d in duplicates],
+                                      "repeat_of_hotspot": hotspot.pk if hotspot else None}),
                     AppealEvent(appeal=appeal, kind=AppealEvent.Kind.ASSIGNED, actor=user,
                                 data={"method": assignment.method, "grid": assignment.code,
                                       "version_id": assignment.grid_id,
@@ -237,7 +243,7 @@ def submit_appeal(data: AppealInput, *, actor: AbstractBaseUser | AnonymousUser)
         for name in saved:  # files are not transactional: remove what this attempt wrote
             default_storage.delete(name)
         raise
-    return IntakeResult(appeal, token, assignment, duplicates)
+    return IntakeResult(appeal, token, assignment, duplicates, hotspot)
 
 
 def _store_photo(appeal: Appeal, photo: CleanPhoto) -> list[str]:

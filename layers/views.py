@@ -127,9 +127,22 @@ class AppealListView(APIView):
                 "url": f"/api/v1/appeals/{appeal.tracking}/",
                 "assignment": result.assignment.as_dict(),
                 "possible_duplicates": result.duplicates,
+                "repeat_problem": _repeat(result.repeat_of),
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+def _repeat(spot) -> dict | None:
+    """The active hotspot a new appeal repeats: the same problem reported again nearby."""
+    if spot is None:
+        return None
+    return {
+        "hotspot": spot.pk,
+        "count": spot.count,
+        "first_report": spot.first_report.isoformat(),
+        "last_report": spot.last_report.isoformat(),
+    }
 
 
 def may_see_everything(user, appeal: Appeal) -> bool:

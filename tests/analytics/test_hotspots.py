@@ -26,7 +26,8 @@ def test_planted_hotspots_are_found_and_few_false_ones(small_city):
     matched = set()
     for spot in small_city["manifest"]["hotspots"]:
         hits = [
-            f for f in found
+            f
+            for f in found
             if codes[f.category_id] == spot["category_code"]
             and distance_m(f.centroid, *spot["centre"]) <= spot["radius_m"]
         ]
@@ -50,12 +51,44 @@ def test_a_new_appeal_inside_an_active_hotspot_is_a_repeat_problem(small_city):
     far = Point(h1["centre"][0] + 0.02, h1["centre"][1], srid=4326)
     assert active_hotspot_for(far, "L0101", at) is None
     # Half a year after its last report the hotspot is no longer active.
-    assert active_hotspot_for(Point(*h1["centre"], srid=4326), "L0101",
-                              at + dt.timedelta(days=180)) is None
+    assert (
+        active_hotspot_for(Point(*h1["centre"], srid=4326), "L0101", at + dt.timedelta(days=180))
+        is None
+    )
 
 
 def test_clustering_across_categories_lists_the_mix(small_city):
-    found = detect(HotspotParams(date_from=WHOLE.date_from, date_to=WHOLE.date_to,
-                                 per_category=False, min_points=12))
+    found = detect(
+        HotspotParams(
+            date_from=WHOLE.date_from, date_to=WHOLE.date_to, per_category=False, min_points=12
+        )
+    )
     assert found and all(f.category_id is None for f in found)
     assert sum(found[0].categories.values()) == found[0].count
+
+
+def test_a_new_appeal_inside_an_active_hotspot_is_flagged_as_a_repeat_problem(small_city):
+    from django.contrib.auth.models import AnonymousUser
+
+    from layers.intake import AppealInput, submit_appeal
+    from layers.views import _repeat
+
+    refresh_hotspots(WHOLE)
+    h1 = next(s for s in small_city["manifest"]["hotspots"] if s["id"] == "H1")
+    at = dt.datetime(2026, 10, 30, 20, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    lamp = AppealInput(
+        category="L0101",
+        lon=h1["centre"][0],
+        lat=h1["centre"][1],
+        crs="wgs84",
+        description="路灯又不亮了",
+        reported_at=at,
+    )
+    result = submit_appeal(lamp, actor=AnonymousUser())
+    assert result.repeat_of is not None and result.repeat_of.category.code == "L0101"
+    assert _repeat(result.repeat_of)["count"] == result.repeat_of.count >= 8
+    received = result.appeal.events.get(kind="received")
+    assert received.data["repeat_of_hotspot"] == result.repeat_of.pk
+    # Another category at the same place is not the same problem.
+    lamp.category = "E0102"
+    assert submit_appeal(lamp, actor=AnonymousUser()).repeat_of is None

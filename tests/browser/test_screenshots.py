@@ -58,9 +58,10 @@ def test_three_screens(browser, live_server, city, size):
         screenshot(page, f"grid-editor-{size}")
 
         page.goto(f"{live_server.url}/maps/dispatch/")
-        page.select_option("select[name=status]", "")
-        page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
-        page.wait_for_timeout(500)
+        page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.refreshes >= 1")
+        page.select_option("select[name=status]", "")  # every appeal, not only open ones
+        page.wait_for_function("window.GeoGridTimings.refreshes >= 2")
+        assert page.eval_on_selector_all(".marker-cluster", "m => m.length") > 0
         assert page.eval_on_selector_all("canvas.leaflet-heatmap-layer", "c => c.length") == 1
         screenshot(page, f"dispatch-{size}")
         assert js_errors(page) == []

@@ -94,7 +94,8 @@
         var c = f.geometry.coordinates;
         var m = L.circleMarker([c[1], c[0]], { radius: 6, color: "#fff", weight: 1, fillOpacity: 0.9,
           fillColor: f.properties.overdue ? "#d32f2f" : "#1f6fd1" });
-        m.bindTooltip(f.properties.tracking + " " + (f.properties.category_name || ""));
+        var cat = f.properties.category || {};
+        m.bindTooltip(f.properties.tracking + " " + (document.documentElement.lang === "en" ? cat.name_en : cat.name_zh));
         m.on("click", function () { openAppeal(f.properties.tracking); });
         markers.addLayer(m);
       });
@@ -154,7 +155,8 @@
   }
 
   // ---- lists and figures ------------------------------------------------------------------------
-  function fillList(id, badge, features) {
+  function fillList(id, badge, features, count) {
+    var english = document.documentElement.lang === "en";
     var ul = $(id);
     ul.innerHTML = "";
     features.forEach(function (f) {
@@ -163,17 +165,20 @@
       var due = document.createElement("span");
       due.className = "when";
       due.textContent = when(f.properties.due_at);
-      li.append(due, document.createTextNode(f.properties.tracking + " " + (f.properties.category_name || "") +
-        (f.properties.grid_name ? " · " + f.properties.grid_name : "")));
+      var p = f.properties, cat = p.category ? (english ? p.category.name_en : p.category.name_zh) : "";
+      li.append(due, document.createTextNode(p.tracking + " " + cat + (p.grid ? " · " + p.grid.name : "")));
       li.addEventListener("click", function () { openAppeal(f.properties.tracking); });
       ul.appendChild(li);
     });
-    $(badge).textContent = features.length;
+    $(badge).textContent = count === undefined ? features.length : count;
   }
   function refreshLists() {
     return Promise.all([
-      api("GET", "/api/v1/appeals/?" + listQuery({ overdue: 1, page_size: 50 })).then(function (r) { fillList("overdue", "n-overdue", r.body.features || []); }),
-      api("GET", "/api/v1/appeals/?" + listQuery({ due_within_hours: 4, page_size: 50 })).then(function (r) { fillList("due-soon", "n-due", r.body.features || []); })
+      // Both lists are about open work, whatever the map shows.
+      api("GET", "/api/v1/appeals/?" + listQuery({ overdue: 1, page_size: 50, status: D.openStatuses.join(",") }))
+        .then(function (r) { fillList("overdue", "n-overdue", r.body.features || [], r.body.count); }),
+      api("GET", "/api/v1/appeals/?" + listQuery({ due_within_hours: 4, page_size: 50, status: D.openStatuses.join(",") }))
+        .then(function (r) { fillList("due-soon", "n-due", r.body.features || [], r.body.count); })
     ]);
   }
   function refreshKpis() {
@@ -289,6 +294,7 @@
     $("report-link").href = "/maps/report.html?" + analyticsQuery();
     return Promise.all([refreshHeat(), refreshPoints(), refreshChoropleth(), refreshLists(), refreshKpis()])
       .then(function () {
+        timings.refreshes = (timings.refreshes || 0) + 1;
         $("refreshed").textContent = T.refreshed + " " + new Date().toLocaleTimeString();
         if (current) return openAppeal(current.tracking);
       });

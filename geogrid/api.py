@@ -269,26 +269,16 @@ class GridSplitView(APIView):
 
     def post(self, request: Request, code: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
-        try:
-            line = _read_line(data.get("line"))
-            result = split_grid(
+        return edit_response(
+            lambda: split_grid(
                 code,
-                line,
+                _read_line(data.get("line")),
                 version=_int(data, "version"),
                 new_code=str(data.get("new_code") or ""),
                 new_name=str(data.get("new_name") or ""),
                 actor=request.user,
             )
-        except StaleVersion as exc:
-            return Response(
-                {"detail": str(exc), "current_version": exc.current_id},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except TopologyRejected as exc:
-            return problems_response(exc.messages, exc.problems)
-        except ValidationError as exc:
-            return problems_response(error_messages(exc))
-        return Response(_edit_body(result))
+        )
 
 
 class GridMergeView(APIView):
@@ -296,24 +286,32 @@ class GridMergeView(APIView):
 
     def post(self, request: Request, code: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
-        try:
-            result = merge_grids(
+        return edit_response(
+            lambda: merge_grids(
                 code,
                 str(data.get("other") or ""),
                 version=_int(data, "version"),
                 other_version=_int(data, "other_version"),
                 actor=request.user,
             )
-        except StaleVersion as exc:
-            return Response(
-                {"detail": str(exc), "current_version": exc.current_id},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except TopologyRejected as exc:
-            return problems_response(exc.messages, exc.problems)
-        except ValidationError as exc:
-            return problems_response(error_messages(exc))
-        return Response(_edit_body(result))
+        )
+
+
+def edit_response(edit) -> Response:
+    """Run a multi-grid edit and answer: 200 with the result, 409 for a stale version, 400
+    naming each problem (topology problems also as GeoJSON)."""
+    try:
+        result = edit()
+    except StaleVersion as exc:
+        return Response(
+            {"detail": str(exc), "current_version": exc.current_id},
+            status=status.HTTP_409_CONFLICT,
+        )
+    except TopologyRejected as exc:
+        return problems_response(exc.messages, exc.problems)
+    except ValidationError as exc:
+        return problems_response(error_messages(exc))
+    return Response(_edit_body(result))
 
 
 def _int(data: dict, name: str) -> int:

@@ -63,3 +63,33 @@ def test_submitting_without_a_pin_or_category_explains_what_is_missing(phone, li
     phone.click("#submit")
     phone.wait_for_function("document.querySelector('.errors[data-field=category]').textContent")
     assert not Appeal.objects.exists()
+
+
+def test_reporter_follows_the_timeline_and_an_unsatisfied_rating_reopens(phone, live_server):
+    from layers import workflow
+    from tests.layers.workflow_fixtures import build_city, new_appeal
+
+    city = build_city()
+    appeal, token = new_appeal()  # micro-grid A, a request (no after-photo needed)
+    d, worker, leader = (city.actor(n) for n in ("dispatcher", "worker_A", "leader_A"))
+    workflow.accept(appeal.tracking, d)
+    workflow.dispatch(appeal.tracking, d)
+    workflow.start(appeal.tracking, worker)
+    workflow.resolve(appeal.tracking, worker, result="已处理")
+    workflow.check_pass(appeal.tracking, leader)
+    phone.goto(f"{live_server.url}/m/follow/{appeal.tracking}/#token={token}")
+    phone.wait_for_selector("#rate:not([hidden])")
+    assert phone.locator("#f-timeline li").count() >= 6  # received … checked
+    phone.select_option("select[name=resolution]", "unsolved")
+    phone.select_option("select[name=satisfaction]", "unsatisfied")
+    phone.fill("textarea[name=comment]", "还是堵")
+    phone.click("#rate-form button[type=submit]")
+    phone.wait_for_selector("#rated:not([hidden])")
+    appeal.refresh_from_db()
+    assert appeal.satisfaction == "unsatisfied" and appeal.reopen_count == 1
+    assert appeal.status == "in_progress"  # reopened: back with the grid's handlers
+    # A wrong token shows nothing, not even whether the number exists.
+    phone.goto(f"{live_server.url}/m/follow/{appeal.tracking}/#token=wrong")
+    phone.reload()  # only the fragment changed
+    phone.wait_for_selector("#f-missing:not([hidden])")
+    assert js_errors(phone) == []

@@ -13,3 +13,14 @@ def _english_messages():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters and cached tiles live in the (per-process) cache: every test starts
+    # from an empty one, whatever ran before it.
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield

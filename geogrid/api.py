@@ -174,7 +174,8 @@ class GridDetailView(APIView):
 
     def put(self, request: Request, code: str) -> Response:
         get_object_or_404(Grid.objects.current(), code=code)
-        try:
+
+        def edit():
             geom, props = read_feature(request.data)
             try:
                 version = int(props["version"])
@@ -183,23 +184,13 @@ class GridDetailView(APIView):
                     _("properties.version must be the version you edited")
                 ) from exc
             name = props.get("name")
-            result = edit_boundary(
-                code,
-                geom,
-                version=version,
-                actor=request.user,
-                name=str(name) if name else None,
+            return edit_boundary(
+                code, geom, version=version, actor=request.user, name=str(name) if name else None
             )
-        except StaleVersion as exc:
-            return Response(
-                {"detail": str(exc), "current_version": exc.current_id},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except TopologyRejected as exc:
-            return problems_response(exc.messages, exc.problems)
-        except ValidationError as exc:
-            return problems_response(error_messages(exc))
-        return Response(GridListView._with_warnings(result.grid, result.warnings))
+
+        return edit_response(
+            edit, body=lambda result: GridListView._with_warnings(result.grid, result.warnings)
+        )
 
     patch = put
 
@@ -297,9 +288,10 @@ class GridMergeView(APIView):
         )
 
 
-def edit_response(edit) -> Response:
-    """Run a multi-grid edit and answer: 200 with the result, 409 for a stale version, 400
-    naming each problem (topology problems also as GeoJSON)."""
+def edit_response(edit, body=None) -> Response:
+    """Run a boundary edit and answer: 200 with `body(result)` (default: the edited grid and
+    the changed codes), 409 for a stale version, 400 naming each problem (topology problems
+    also as GeoJSON)."""
     try:
         result = edit()
     except StaleVersion as exc:
@@ -311,7 +303,7 @@ def edit_response(edit) -> Response:
         return problems_response(exc.messages, exc.problems)
     except ValidationError as exc:
         return problems_response(error_messages(exc))
-    return Response(_edit_body(result))
+    return Response((body or _edit_body)(result))
 
 
 def _int(data: dict, name: str) -> int:

@@ -1,5 +1,6 @@
 """The deployment's working calendar: working hours from settings, China's holidays from
-chinese_calendar, and the deployment's own WorkingDayOverride rows on top."""
+chinese_calendar (or, provisionally, `holidays`), and the deployment's own WorkingDayOverride
+rows and imported HolidaySchedule years on top."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from geogrid.models import WorkingDayOverride
+from geogrid.models import HolidaySchedule, WorkingDayOverride
 from geogrid.workcalendar import DEFAULT_PERIODS, Period, WorkingCalendar
 
 
@@ -23,8 +24,10 @@ def working_periods() -> tuple[Period, ...]:
 
 
 def working_calendar() -> WorkingCalendar:
-    """One query for the override table (a few rows per year); cheap enough per call."""
+    """Two small queries (a few override rows per year); cheap enough per call."""
     overrides = dict(WorkingDayOverride.objects.values_list("date", "is_working"))
+    imported = frozenset(HolidaySchedule.objects.values_list("year", flat=True))
     return WorkingCalendar(
-        tz=ZoneInfo(settings.TIME_ZONE), periods=working_periods(), overrides=overrides
+        tz=ZoneInfo(settings.TIME_ZONE), periods=working_periods(), overrides=overrides,
+        imported_years=imported,
     )

@@ -204,13 +204,46 @@ class StaffAssignment(models.Model):
         return f"{self.user} · {self.get_post_display()} · {self.grid.code}"
 
 
+class HolidaySchedule(models.Model):
+    """The State Council's holiday schedule for one year, imported by the admin
+    (geogrid.holiday_schedule). Its days are WorkingDayOverride rows; once a year has a
+    schedule its deadlines are no longer provisional."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=200,
+                              help_text=_("The notice, e.g. 国办发明电〔2026〕7号"))
+    text = models.TextField(_("text of the notice"))
+    imported_at = models.DateTimeField(_("imported at"), auto_now=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("imported by"),
+    )
+
+    class Meta:
+        verbose_name = _("holiday schedule")
+        verbose_name_plural = _("holiday schedules")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2200),
+                                   name="holiday_schedule_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} · {self.source}"
+
+
 class WorkingDayOverride(models.Model):
-    """A deployment's own answer for one date: a holiday, a make-up working day, or a year that
-    chinese_calendar does not know yet. Overrides always win (geogrid.calendar_db)."""
+    """A deployment's own answer for one date: a holiday, a make-up working day, a day of an
+    imported State Council schedule (`schedule` set), or a local exception. Overrides always
+    win (geogrid.calendar_db)."""
 
     date = models.DateField(_("date"), unique=True)
     is_working = models.BooleanField(_("working day"))
     note = models.CharField(_("note"), max_length=100, blank=True)
+    schedule = models.ForeignKey(
+        HolidaySchedule, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="days", verbose_name=_("from schedule"),
+    )
 
     class Meta:
         verbose_name = _("working-day override")

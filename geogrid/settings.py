@@ -252,6 +252,7 @@ GEOGRID_ANALYTICS = {
 # WorkingDayOverride table (admin); times are local (TIME_ZONE).
 GEOGRID["WORKING_PERIODS"] = (("08:30", "12:00"), ("14:00", "17:30"))
 GEOGRID["DEADLINE_WARNING_RATIO"] = 0.8  # escalate_overdue warns at 80 % of the time limit
+GEOGRID["CALENDAR_WARNING_DAYS"] = 60  # warn when a year this close has no holiday schedule
 GEOGRID["FEEDBACK_DAYS"] = 7  # close_unrated closes checked appeals unrated after this many days
 GEOGRID["EXTENSION_MAX_HOURS"] = 240  # one extension adds at most this many working hours
 GEOGRID["RESOLVE_PHOTO_KINDS"] = ("component", "event")  # these kinds need an after-photo

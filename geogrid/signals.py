@@ -26,3 +26,13 @@ class BoundaryChange:
 
 
 boundaries_changed = Signal()
+
+
+working_calendar_changed = Signal()
+"""Sent inside the transaction that changed the working calendar (an imported holiday schedule):
+
+    working_calendar_changed.send(sender=HolidaySchedule, dates=frozenset[date], actor=user)
+
+`dates` are the days whose working/non-working status changed. Receivers re-compute the running
+deadlines that reach those days and return how many they changed (an int).
+"""

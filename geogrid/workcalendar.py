@@ -1,10 +1,20 @@
 """Working time: China's public holidays and make-up working days, and working hours.
 
 Deadlines count working time only. China moves weekends around its holidays, so a calendar
-that skips Saturdays and Sundays is wrong several weeks a year: `chinese_calendar` knows the
-State Council's schedule for the years it was released for; a deployment adds the years it does
-not know yet (or local exceptions) as overrides, which always win. For a date neither knows,
-Monday–Friday is assumed and `is_authoritative` says so, so callers can warn.
+that skips Saturdays and Sundays is wrong several weeks a year. A day's status comes from the
+first source that knows it:
+
+1. the deployment's overrides (local exceptions, and the State Council's schedule for a year
+   once it is imported — `geogrid.holiday_schedule`), which always win;
+2. `chinese_calendar`, which knows the State Council's schedule for the years it was released
+   for (2004–2026 in 1.11);
+3. for later years, the statutory public holidays from `holidays` (it knows 2027's New Year,
+   Spring Festival, … but not the make-up working days the State Council announces each
+   November), weekends off otherwise.
+
+Answers from 3 are *provisional*: a make-up Saturday counts as a day off and a bridging weekday
+as worked until the year's schedule is imported. `is_authoritative` and `provisional_years`
+say so, so callers can warn.
 """
 
 from __future__ import annotations
@@ -13,8 +23,10 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import chinese_calendar
+import holidays
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +46,8 @@ class WorkingCalendar:
     tz: dt.tzinfo
     periods: Sequence[Period] = DEFAULT_PERIODS
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)
+    # Years whose whole schedule the deployment has imported: authoritative from the overrides.
+    imported_years: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         last = dt.time.min
@@ -46,20 +60,23 @@ class WorkingCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
+        if chinese_calendar_knows(day.year):
             return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return day.weekday() < 5
+        return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
     def is_authoritative(self, day: dt.date) -> bool:
-        """False when neither the overrides nor chinese_calendar know this date's status."""
-        if day in self.overrides:
-            return True
-        try:
-            chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return False
-        return True
+        """False when this date's status is only the provisional statutory-holiday guess."""
+        return day in self.overrides or self.knows_year(day.year)
+
+    def knows_year(self, year: int) -> bool:
+        """True when the State Council's schedule for `year` is known (imported or bundled)."""
+        return year in self.imported_years or chinese_calendar_knows(year)
+
+    def provisional_years(self, start: dt.datetime | dt.date,
+                          end: dt.datetime | dt.date) -> list[int]:
+        """Years between `start` and `end` (inclusive) whose schedule is not known yet."""
+        first, last = _local_date(start, self.tz), _local_date(end, self.tz)
+        return [y for y in range(first.year, last.year + 1) if not self.knows_year(y)]
 
     @property
     def minutes_per_day(self) -> int:
@@ -116,6 +133,25 @@ class WorkingCalendar:
     def _at(self, day: dt.date, time: dt.time) -> dt.datetime:
         # Asia/Shanghai has no DST, but combine through the zone anyway for other deployments.
         return dt.datetime.combine(day, time, tzinfo=self.tz)
+
+
+@lru_cache(maxsize=64)
+def chinese_calendar_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """China's statutory public holidays in `year` according to the `holidays` package."""
+    return frozenset(holidays.country_holidays("CN", years=year).keys())
+
+
+def _local_date(value: dt.datetime | dt.date, tz: dt.tzinfo) -> dt.date:
+    return value.astimezone(tz).date() if isinstance(value, dt.datetime) else value
 
 
 def _minutes(start: dt.time, end: dt.time) -> int:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from geogrid.calendar_db import working_calendar
 from geogrid.workcalendar import WorkingCalendar
-from layers.models import CLOCK_STATUSES, Appeal, Category, DeadlineUnit
+from layers.models import CLOCK_STATUSES, Appeal, AppealEvent, Category, DeadlineUnit
 
 
 def warning_ratio() -> float:
@@ -126,3 +127,44 @@ def backfill(appeals: list[Appeal], cal: WorkingCalendar | None = None) -> list[
 
 BACKFILL_FIELDS = ["clock_started_at", "limit_minutes", "due_at", "warn_at", "resolved_at",
                    "handling_minutes"]
+
+
+def recompute_running(sender=None, *, dates: frozenset[dt.date], actor=None, **kwargs) -> int:
+    """Receiver of geogrid.signals.working_calendar_changed: re-derive the deadlines of running
+    appeals that reach a changed day, with a timeline row for each one that moved. Returns how
+    many moved. A deadline before the first changed day cannot depend on it."""
+    if not dates:
+        return 0
+    cal = working_calendar()
+    first = dt.datetime.combine(min(dates), dt.time.min, tzinfo=cal.tz)
+    now = timezone.now()
+    moved: list[Appeal] = []
+    events: list[AppealEvent] = []
+    with transaction.atomic():
+        rows = (Appeal.objects.select_for_update().select_related("category")
+                .filter(status__in=CLOCK_STATUSES, clock_started_at__isnull=False,
+                        due_at__gte=first)
+                .order_by("id"))
+        for appeal in rows:
+            old_due = appeal.due_at
+            recompute(appeal, now, cal)
+            if appeal.due_at == old_due:
+                continue
+            moved.append(appeal)
+            events.append(AppealEvent(
+                appeal=appeal, kind=AppealEvent.Kind.RECALENDARED, at=now, actor=actor,
+                actor_role="system", from_status=appeal.status, to_status=appeal.status,
+                data={"from_due_at": old_due.isoformat() if old_due else None,
+                      "due_at": appeal.due_at.isoformat() if appeal.due_at else None},
+            ))
+        Appeal.objects.bulk_update(
+            moved, ["due_at", "warn_at", "warned_at", "overdue_escalated_at"], batch_size=1000)
+        AppealEvent.objects.bulk_create(events, batch_size=1000)
+    return len(moved)
+
+
+def provisional_years(appeal: Appeal, cal: WorkingCalendar | None = None) -> list[int]:
+    """Years between the clock start and the deadline whose holiday schedule is not known."""
+    if appeal.clock_started_at is None or appeal.due_at is None:
+        return []
+    return (cal or working_calendar()).provisional_years(appeal.clock_started_at, appeal.due_at)

@@ -373,6 +373,7 @@ class AppealEvent(models.Model):
         WARN = "warn", _("deadline warning")
         OVERDUE = "overdue", _("escalated as overdue")
         AUTO_CLOSE = "auto_close", _("closed without feedback")
+        RECALENDARED = "recalendared", _("deadline moved by the holiday schedule")
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

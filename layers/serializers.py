@@ -127,7 +127,7 @@ def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
                actions: list[str] | None = None, now=None) -> dict:
     """What the reporter (full=False) or a dispatcher (full=True) sees of an appeal; `names`
     (staff in scope) shows who acted instead of their role; `actions` are the viewer's."""
-    from layers.deadlines import is_overdue
+    from layers.deadlines import is_overdue, provisional_years
 
     names = full if names is None else names
     grid = appeal.grid
@@ -156,6 +156,7 @@ def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
         "accepted_at": _iso(appeal.accepted_at),
         "dispatched_at": _iso(appeal.dispatched_at),
         "due_at": _iso(appeal.due_at),
+        "deadline_provisional": bool(provisional_years(appeal)),
         "overdue": is_overdue(appeal, now),
         "resolved_at": _iso(appeal.resolved_at),
         "checked_at": _iso(appeal.checked_at),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import groupby
 
 from django.conf import settings
@@ -11,10 +12,12 @@ from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from geogrid.access import grids_user_may_act_on, user_may_act_on
+from geogrid.calendar_db import working_calendar
 from geogrid.hierarchy import Level, code_lengths
 from geogrid.models import Grid, Post
 from geogrid.roles import Role, has_role
@@ -205,6 +208,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "refreshed": _("refreshed"),
         "conflict": _("Someone else acted on this appeal first; it has been reloaded."),
         "failed": _("The action was not carried out."),
+        "provisional": _("provisional: the holiday schedule for this year is not imported yet"),
         "actions": {name: str(label) for name, label in ACTION_LABELS.items()},
     }
     dashboard = {
@@ -222,5 +226,14 @@ def dispatch(request: HttpRequest) -> HttpResponse:
             "scope_grids": _scope_grids(request.user),
             "strings": strings,
             "dashboard": dashboard,
+            "provisional_years": _provisional_years_ahead(),
         },
     )
+
+
+def _provisional_years_ahead() -> list[int]:
+    """Years whose holiday schedule is not imported that deadlines set now may reach."""
+    cal = working_calendar()
+    today = timezone.localdate()
+    horizon = today + dt.timedelta(days=settings.GEOGRID.get("CALENDAR_WARNING_DAYS", 60))
+    return cal.provisional_years(today, horizon)

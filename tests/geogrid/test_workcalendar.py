@@ -54,13 +54,28 @@ def test_working_minutes_between_inverts_adding():
     assert CAL.working_minutes_between(end, start) == 0
 
 
-def test_overrides_win_and_unknown_years_are_flagged():
+def test_years_chinese_calendar_does_not_know_use_the_statutory_holidays_provisionally():
     new_year_2027 = dt.date(2027, 1, 1)  # a Friday that chinese_calendar 1.11 does not know
     assert not CAL.is_authoritative(new_year_2027)
-    assert CAL.is_working_day(new_year_2027)  # assumed Mon–Fri
-    local = WorkingCalendar(tz=SH, overrides={new_year_2027: False})
-    assert local.is_authoritative(new_year_2027)
-    assert local.add_working_hours(at(2026, 12, 31, 17, 0), 1) == at(2027, 1, 4, 9, 0)
+    assert not CAL.is_working_day(new_year_2027)  # New Year's Day, from `holidays`
+    assert CAL.is_working_day(dt.date(2027, 1, 4))
+    # Dispatched on Wednesday 30 December with 3 working days: Thu 31, Mon 4, Tue 5.
+    assert CAL.add_working_days(at(2026, 12, 30, 10, 0), 3) == at(2027, 1, 5, 10, 0)
+    assert CAL.provisional_years(at(2026, 12, 30, 10, 0), at(2027, 1, 5, 10, 0)) == [2027]
+    assert CAL.provisional_years(at(2026, 3, 1, 10, 0), at(2026, 12, 31, 10, 0)) == []
+    # Spring Festival 2027 (5–10 Feb) is off; the make-up Saturdays are not known yet.
+    assert [d for d in range(4, 12) if CAL.is_working_day(dt.date(2027, 2, d))] == [4, 11]
+
+
+def test_overrides_and_imported_years_win():
+    new_year_2027 = dt.date(2027, 1, 1)
+    local = WorkingCalendar(tz=SH, overrides={new_year_2027: True})
+    assert local.is_authoritative(new_year_2027) and local.is_working_day(new_year_2027)
+    assert local.provisional_years(new_year_2027, new_year_2027) == [2027]
+    imported = WorkingCalendar(tz=SH, imported_years=frozenset({2027}),
+                               overrides={dt.date(2027, 2, 20): True})
+    assert imported.provisional_years(new_year_2027, dt.date(2027, 12, 31)) == []
+    assert imported.is_working_day(dt.date(2027, 2, 20))  # a make-up Saturday
 
 
 def test_misconfigured_periods_are_refused():

@@ -7,10 +7,13 @@ import datetime as dt
 
 import pytest
 
+from geogrid.holiday_schedule import import_schedule
 from geogrid.models import WorkingDayOverride
 from layers import workflow
-from layers.deadlines import is_overdue
-from tests.layers.workflow_fixtures import A, at, build_city, dispatched, new_appeal
+from layers.deadlines import is_overdue, provisional_years
+from layers.models import Appeal
+from tests.geogrid.test_holiday_schedule import NOTICE_2027
+from tests.layers.workflow_fixtures import A, B, at, build_city, dispatched, new_appeal
 
 pytestmark = pytest.mark.django_db
 
@@ -65,15 +68,36 @@ def test_an_extension_adds_working_hours(city):
     assert later.due_at == at(2026, 11, 17, 10, 0)
 
 
-def test_the_override_table_decides_years_chinese_calendar_does_not_know(city):
-    # chinese_calendar 1.11 does not know 2027: New Year's Day (a Friday) is assumed worked…
-    first = dispatched(city, A, category="R0101", when=at(2026, 12, 31, 10, 0))
-    assert first.due_at == at(2027, 1, 1, 10, 0)
-    # … until the deployment says it is a holiday.
-    WorkingDayOverride.objects.create(date=dt.date(2027, 1, 1), is_working=False,
-                                      note="元旦")
-    second = dispatched(city, A, category="R0101", when=at(2026, 12, 31, 10, 0))
-    assert second.due_at == at(2027, 1, 4, 10, 0)
+def test_new_years_day_2027_is_not_a_working_day(city):
+    # chinese_calendar 1.11 does not know 2027; the statutory holidays come from `holidays`.
+    appeal = dispatched(city, A, category="R0102", when=at(2026, 12, 30, 10, 0))
+    assert appeal.due_at == at(2027, 1, 5, 10, 0)
+    assert provisional_years(appeal) == [2027]
+    # The deployment's override table still wins.
+    WorkingDayOverride.objects.create(date=dt.date(2027, 1, 4), is_working=False, note="local")
+    second = dispatched(city, A, category="R0102", when=at(2026, 12, 30, 10, 0))
+    assert second.due_at == at(2027, 1, 6, 10, 0)
+
+
+def test_importing_the_schedule_moves_running_deadlines_with_a_timeline_row(city):
+    # 3 working days from Wed 3 Feb 2027 on the statutory guess: Thu 4, Thu 11, Fri 12
+    # (5–10 Feb are the statutory Spring Festival days).
+    running = dispatched(city, A, category="R0102", when=at(2027, 2, 3, 10, 0))
+    assert running.due_at == at(2027, 2, 12, 10, 0)
+    done = dispatched(city, B, category="R0102", when=at(2027, 2, 3, 10, 0))
+    workflow.start(done.tracking, city.actor("worker_B"), at=at(2027, 2, 3, 11, 0))
+    workflow.resolve(done.tracking, city.actor("worker_B"), result="fixed",
+                     at=at(2027, 2, 3, 12, 0))
+    result = import_schedule(year=2027, text=NOTICE_2027, source="test notice",
+                             acting_user=city.users["dispatcher"])
+    assert result.deadlines_recomputed == 1
+    running.refresh_from_db()
+    # The notice makes 11–13 Feb holidays: Thu 4, Mon 15, Tue 16.
+    assert running.due_at == at(2027, 2, 16, 10, 0)
+    assert provisional_years(running) == []
+    event = running.events.get(kind="recalendared")
+    assert dt.datetime.fromisoformat(event.data["from_due_at"]) == at(2027, 2, 12, 10, 0)
+    assert not Appeal.objects.get(pk=done.pk).events.filter(kind="recalendared").exists()
 
 
 def test_handling_time_counts_working_time_without_pauses_and_sets_on_time(city):

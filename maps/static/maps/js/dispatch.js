@@ -216,7 +216,8 @@
       ? (english ? a.assignee.department.name_en : a.assignee.department.name_zh)
       : a.assignee.grid ? a.assignee.grid.code + " " + a.assignee.grid.name : "");
     $("a-grid").textContent = (grid ? grid.code + " " + grid.name : T.unlocated) + (who ? " → " + who : "");
-    $("a-due").textContent = a.due_at ? T.due + " " + when(a.due_at) + (a.overdue ? " · " + T.overdue : "") : "";
+    $("a-due").textContent = a.due_at ? T.due + " " + when(a.due_at) + (a.overdue ? " · " + T.overdue : "")
+      + (a.deadline_provisional ? " · " + T.provisional : "") : "";
     $("a-description").textContent = a.description || "";
     $("a-photos").innerHTML = "";
     (a.photos || []).forEach(function (p) { var img = document.createElement("img"); img.src = p.thumbnail; img.alt = ""; $("a-photos").appendChild(img); });

@@ -29,7 +29,7 @@ import shapely  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from bench import _synthetic  # noqa: E402
-from layers import assignment  # noqa: E402
+from geogrid import locate as assignment  # noqa: E402
 
 
 class Rollback(Exception):

@@ -12,7 +12,6 @@ from operator import or_
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
-from django.utils import timezone
 
 from geogrid.models import Grid, StaffAssignment
 
@@ -21,17 +20,9 @@ def assigned_codes(user: AbstractBaseUser | AnonymousUser) -> list[str]:
     """Codes of the grids this user currently holds a post on, without redundant descendants."""
     if not user.is_authenticated or not user.is_active:
         return []
-    today = timezone.localdate()
-    codes = sorted(
-        set(
-            StaffAssignment.objects.filter(
-                Q(until__isnull=True) | Q(until__gte=today),
-                user=user,
-                since__lte=today,
-                grid__valid_to__isnull=True,
-            ).values_list("grid__code", flat=True)
-        )
-    )
+    codes = sorted(set(
+        StaffAssignment.objects.current().filter(user=user).values_list("grid__code", flat=True)
+    ))
     roots: list[str] = []
     for code in codes:  # sorted: an ancestor comes before its descendants
         if not any(code.startswith(root) for root in roots):

@@ -7,6 +7,8 @@ current version; a boundary change closes the old row and re-points them (see do
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import IsValid
@@ -164,6 +166,23 @@ class Post(models.TextChoices):
     MICRO_UNIT_LEADER = "micro_unit_leader", _("micro-unit leader")
 
 
+# Which posts do what (one definition, used by the workflow, notifications and access):
+HANDLING_POSTS = (Post.GRID_LEADER, Post.GRID_WORKER, Post.ZONE_LEADER, Post.MANAGER)
+"""Posts whose holders handle an appeal dispatched to their grid (or a grid below it)."""
+CHECKING_POSTS = (Post.GRID_LEADER, Post.ZONE_LEADER, Post.MANAGER)
+"""Posts whose holders may check (核查) a resolved appeal in their subtree."""
+CHECK_REQUEST_POSTS = (Post.GRID_LEADER, Post.ZONE_LEADER)
+"""Posts told that a result waits for their check (the managers above see it in lists)."""
+
+
+class StaffAssignmentQuerySet(models.QuerySet):
+    def current(self, on: dt.date | None = None) -> StaffAssignmentQuerySet:
+        """Posts held on `on` (default today, local time) on current grid versions."""
+        day = on or timezone.localdate()
+        return self.filter(Q(until__isnull=True) | Q(until__gte=day), since__lte=day,
+                           grid__valid_to__isnull=True)
+
+
 class StaffAssignment(models.Model):
     """A person's post on a grid. The grid and its whole subtree are theirs to act on."""
 
@@ -186,6 +205,8 @@ class StaffAssignment(models.Model):
         help_text=_("the number shown on the grid's notice board for this post"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = StaffAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("staff assignment")

@@ -45,7 +45,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "leaflet",
     "geogrid",
-    "layers",
+    "layers",  # migration history only (layers/apps.py)
+    "layers.buildings",
+    "layers.appeals",
     "layers.analytics",
     "importers",
     "maps",
@@ -158,6 +160,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One error shape for every JSON endpoint (geogrid/errors.py, docs/api-errors.md).
+    "EXCEPTION_HANDLER": "geogrid.errors.api_exception_handler",
 }
 
 # Map defaults; tiles are configurable per deployment (machines here have no internet, in which
@@ -257,7 +261,7 @@ GEOGRID["FEEDBACK_DAYS"] = 7  # close_unrated closes checked appeals unrated aft
 GEOGRID["EXTENSION_MAX_HOURS"] = 240  # one extension adds at most this many working hours
 GEOGRID["RESOLVE_PHOTO_KINDS"] = ("component", "event")  # these kinds need an after-photo
 GEOGRID["NOTIFICATION_BACKEND"] = os.environ.get(
-    "GEOGRID_NOTIFICATION_BACKEND", "layers.notifications.ConsoleBackend"
+    "GEOGRID_NOTIFICATION_BACKEND", "layers.appeals.notifications.ConsoleBackend"
 )
 SPECTACULAR_SETTINGS = {
     "TITLE": "GeoGrid API",

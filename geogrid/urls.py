@@ -11,9 +11,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("geogrid.api_urls")),
-    path("api/v1/", include("layers.urls")),
+    path("api/v1/", include("layers.appeals.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("layers.analytics.urls")),
     path("", include("maps.urls")),
 ]
+
+# Under /api/ a missing page or a crash answers JSON in the one error shape (geogrid.errors).
+handler404 = "geogrid.errors.json_404"
+handler500 = "geogrid.errors.json_500"

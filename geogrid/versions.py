@@ -30,13 +30,14 @@ from geogrid.topology import Kind, Problem, check_grid
 BLOCKING = (Kind.INVALID, Kind.EMPTY, Kind.SLIVER, Kind.OUTSIDE_PARENT, Kind.OVERLAP)
 
 
-class StaleVersion(Exception):
+class StaleVersion(Conflict):
     """The client edited a version that is no longer current (someone else saved first)."""
 
     def __init__(self, code: str, current_id: int | None):
         super().__init__(
             _("grid %(code)s was changed by someone else; reload version %(id)s and edit again")
-            % {"code": code, "id": current_id}
+            % {"code": code, "id": current_id},
+            current={"version": current_id},
         )
         self.code = code
         self.current_id = current_id

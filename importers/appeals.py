@@ -19,11 +19,11 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from geogrid.hierarchy import code_lengths
+from geogrid.locate import METHODS, assign_many
 from importers.buildings import convert_coordinates
 from importers.tables import TableError, read_table, require_columns
-from layers.assignment import METHODS, assign_many
-from layers.geocoding import address_index
-from layers.models import Category, Channel, Status
+from layers.appeals.models import Category, Channel, Status
+from layers.buildings.geocoding import address_index
 
 COLUMNS = {
     "source_ref": "appeal_id",

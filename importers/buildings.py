@@ -14,8 +14,8 @@ import numpy as np
 from django.db import connection, transaction
 
 from geogrid import coords
+from geogrid.locate import METHODS, assign_many
 from importers.tables import TableError, read_table, require_columns, to_float
-from layers.assignment import METHODS, assign_many
 
 COLUMNS = {
     "source_id": "building_id",

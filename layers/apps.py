@@ -1,17 +1,13 @@
+"""`layers` is a package of layer apps (appeals, buildings, analytics, …), each with its own
+models, services, API and migrations. This app config only keeps the migration history of the
+tables created before the layers became apps: `layers/migrations/` creates them on a new
+database, and its last migration hands them to the layer apps without touching the data.
+Add nothing here; a new layer is a new app (docs/adding-a-layer.md)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
 class LayersConfig(AppConfig):
     name = "layers"
-    verbose_name = _("Point layers")
-
-    def ready(self) -> None:
-        # geogrid announces boundary changes; layers re-assigns what they touch.
-        from geogrid.signals import boundaries_changed, working_calendar_changed
-        from layers.deadlines import recompute_running
-        from layers.reassign import reassign_after_change
-
-        boundaries_changed.connect(reassign_after_change, dispatch_uid="layers.reassign")
-        # A newly imported holiday schedule moves the deadlines that reach into its days.
-        working_calendar_changed.connect(recompute_running, dispatch_uid="layers.deadlines")
+    verbose_name = _("Layers (migration history before the move to layer apps)")

@@ -21,7 +21,9 @@ from geogrid.calendar_db import working_calendar
 from geogrid.hierarchy import Level, code_lengths
 from geogrid.models import Grid, Post
 from geogrid.roles import Role, has_role
-from layers.models import OPEN_STATUSES, Appeal, Building, Category, Channel
+from layers.appeals.models import OPEN_STATUSES, Appeal, Category, Channel
+from layers.appeals.transitions import APPEAL_ACTIONS
+from layers.buildings.models import Building
 from maps.basemaps import map_config
 from maps.icons import symbol_for
 
@@ -165,24 +167,6 @@ def grid_summary(request: HttpRequest, code: str) -> JsonResponse:
     )
 
 
-ACTION_LABELS = {
-    "accept": _("Accept"),
-    "reject": _("Reject"),
-    "merge": _("Merge as duplicate"),
-    "dispatch": _("Dispatch"),
-    "return": _("Return (wrong dispatch)"),
-    "start": _("Start handling"),
-    "escalate": _("Escalate"),
-    "extend": _("Extend deadline"),
-    "suspend": _("Suspend"),
-    "resume": _("Resume"),
-    "resolve": _("Resolve"),
-    "check_pass": _("Check: passed"),
-    "check_fail": _("Check: redo"),
-    "close": _("Close"),
-}
-
-
 def _scope_grids(user) -> list[dict]:
     """Subdistricts and communities the user may act on, for the dashboard's grid filter."""
     grids = grids_user_may_act_on(user).filter(level__lte=Level.COMMUNITY).order_by("code")
@@ -209,13 +193,15 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "conflict": _("Someone else acted on this appeal first; it has been reloaded."),
         "failed": _("The action was not carried out."),
         "provisional": _("provisional: the holiday schedule for this year is not imported yet"),
-        "actions": {name: str(label) for name, label in ACTION_LABELS.items()},
+        "actions": APPEAL_ACTIONS.labels(),
     }
     dashboard = {
         "openStatuses": [str(s) for s in OPEN_STATUSES],
         "refreshMs": 15_000,
         "defaultLevel": Level.COMMUNITY,
         "levelOfCode": {length: level for level, length in lengths.items()},
+        # Each action's label and the fields to ask for, from the action registry.
+        "actions": APPEAL_ACTIONS.client_data(),
     }
     return page(
         request,

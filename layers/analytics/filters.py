@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geogrid.access import assigned_codes
-from layers.models import OPEN_STATUSES, Category, Channel, Status
+from layers.appeals.models import OPEN_STATUSES, Category, Channel, Status
 
 from .conf import conf
 

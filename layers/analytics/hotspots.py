@@ -15,7 +15,7 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection, transaction
 from django.utils import timezone
 
-from layers.models import Category
+from layers.appeals.models import Category
 
 from .conf import conf
 from .filters import local_midnight

@@ -12,7 +12,7 @@ class Hotspot(models.Model):
     over a period: a repeated problem at one place."""
 
     category = models.ForeignKey(
-        "layers.Category",
+        "appeals.Category",
         verbose_name=_("category"),
         null=True,
         blank=True,

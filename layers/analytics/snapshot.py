@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from layers.models import Appeal
+from layers.appeals.models import Appeal
 
 from .conf import conf
 from .tilemath import HALF, KEY_LEVEL

@@ -1,11 +1,11 @@
-"""Load the category taxonomy from layers/fixtures/categories.json (upsert by code)."""
+"""Load the category taxonomy from layers/appeals/fixtures/categories.json (upsert by code)."""
 
 import json
 from pathlib import Path
 
 from django.db import migrations
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "categories.json"
+FIXTURE = Path(__file__).resolve().parent.parent / "appeals" / "fixtures" / "categories.json"
 
 
 def load(apps, schema_editor):

@@ -7,7 +7,7 @@ import itertools
 
 from django.contrib.gis.geos import Point
 
-from layers.models import Appeal, Category
+from layers.appeals.models import Appeal, Category
 from tests.layers.factories import make_city
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

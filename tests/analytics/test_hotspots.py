@@ -8,7 +8,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from layers.analytics.hotspots import HotspotParams, active_hotspot_for, detect, refresh_hotspots
-from layers.models import Category
+from layers.appeals.models import Category
 
 pytestmark = pytest.mark.django_db
 
@@ -70,8 +70,8 @@ def test_clustering_across_categories_lists_the_mix(small_city):
 def test_a_new_appeal_inside_an_active_hotspot_is_flagged_as_a_repeat_problem(small_city):
     from django.contrib.auth.models import AnonymousUser
 
-    from layers.intake import AppealInput, submit_appeal
-    from layers.views import _repeat
+    from layers.appeals.intake import AppealInput, submit_appeal
+    from layers.appeals.views import _repeat
 
     refresh_hotspots(WHOLE)
     h1 = next(s for s in small_city["manifest"]["hotspots"] if s["id"] == "H1")

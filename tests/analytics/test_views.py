@@ -12,7 +12,7 @@ from django.test import override_settings
 from geogrid.models import Post
 from layers.analytics.hotspots import HotspotParams, refresh_hotspots
 from layers.analytics.snapshot import refresh
-from layers.models import Building
+from layers.buildings.models import Building
 from tests.factories import assign, make_user
 
 from .helpers import city_with_appeals

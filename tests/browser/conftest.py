@@ -7,7 +7,6 @@ that no request left the live server.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,10 +91,9 @@ def phone(browser, live_server) -> Iterator:
 @pytest.fixture
 def categories(transactional_db) -> None:
     """The category taxonomy. Transactional tests flush what the data migration loaded."""
-    from django.apps import apps
+    from layers.appeals.categories import load_categories
 
-    migration = importlib.import_module("layers.migrations.0003_load_categories")
-    migration.load(apps, None)
+    load_categories()
 
 
 def js_errors(page) -> list[str]:

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from geogrid.models import Grid, Post
-from layers.intake import AppealInput, submit_appeal
-from layers.models import Appeal
+from layers.appeals.intake import AppealInput, submit_appeal
+from layers.appeals.models import Appeal
 from tests.browser.conftest import js_errors, screenshot
 from tests.factories import assign, make_user
 from tests.layers.factories import DISTRICT, A, make_city

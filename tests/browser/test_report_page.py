@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers.models import Appeal
+from layers.appeals.models import Appeal
 from tests.browser.conftest import js_errors, screenshot
 from tests.layers.factories import B, make_city
 
@@ -66,17 +66,17 @@ def test_submitting_without_a_pin_or_category_explains_what_is_missing(phone, li
 
 
 def test_reporter_follows_the_timeline_and_an_unsatisfied_rating_reopens(phone, live_server):
-    from layers import workflow
-    from tests.layers.workflow_fixtures import build_city, new_appeal
+    from layers.appeals import transitions
+    from tests.layers.appeals.workflow_fixtures import build_city, new_appeal
 
     city = build_city()
     appeal, token = new_appeal()  # micro-grid A, a request (no after-photo needed)
     d, worker, leader = (city.actor(n) for n in ("dispatcher", "worker_A", "leader_A"))
-    workflow.accept(appeal.tracking, d)
-    workflow.dispatch(appeal.tracking, d)
-    workflow.start(appeal.tracking, worker)
-    workflow.resolve(appeal.tracking, worker, result="已处理")
-    workflow.check_pass(appeal.tracking, leader)
+    transitions.accept(appeal.tracking, d)
+    transitions.dispatch(appeal.tracking, d)
+    transitions.start(appeal.tracking, worker)
+    transitions.resolve(appeal.tracking, worker, result="已处理")
+    transitions.check_pass(appeal.tracking, leader)
     phone.goto(f"{live_server.url}/m/follow/{appeal.tracking}/#token={token}")
     phone.wait_for_selector("#rate:not([hidden])")
     assert phone.locator("#f-timeline li").count() >= 6  # received … checked

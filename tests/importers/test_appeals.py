@@ -7,7 +7,8 @@ from django.contrib.gis.geos import Point
 
 from geogrid import coords
 from importers.appeals import AppealImportParams, import_appeals
-from layers.models import Appeal, AppealEvent, Building
+from layers.appeals.models import Appeal, AppealEvent
+from layers.buildings.models import Building
 from tests.layers.factories import METRE_LON, B, C, make_city
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 
 from geogrid import coords
 from importers.buildings import BuildingImportParams, import_buildings
-from layers.models import Building
+from layers.buildings.models import Building
 from tests.layers.factories import A, B, make_city
 
 pytestmark = pytest.mark.django_db

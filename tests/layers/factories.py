@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from geogrid.models import Post
-from layers.models import Category
+from layers.appeals.models import Category
 from tests.factories import assign, make_grid, make_user
 
 DISTRICT = "350427"

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 
 from geogrid.models import HolidaySchedule, WorkingDayOverride
 from tests.geogrid.test_holiday_schedule import NOTICE_2027
-from tests.layers.workflow_fixtures import A, at, build_city, dispatched
+from tests.layers.appeals.workflow_fixtures import A, at, build_city, dispatched
 
 pytestmark = pytest.mark.django_db
 

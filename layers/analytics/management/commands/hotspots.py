@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from layers.analytics.conf import conf
 from layers.analytics.hotspots import HotspotParams, detect, refresh_hotspots
-from layers.models import Category
+from layers.appeals.models import Category
 
 
 class Command(BaseCommand):

@@ -1,0 +1,237 @@
+"""Appeal intake: the one service function that stores a new appeal.
+
+`submit_appeal` validates everything first (category, channel, coordinates, photos), assigns the
+point, and only then writes — appeal, photos, timeline rows — in one transaction. Any problem
+raises ValidationError naming the field, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.gis.geos import Point
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geogrid import coords
+from geogrid.locate import (
+    Assignment,
+    AssignmentMethod,
+    assign_point,
+    district_for_point,
+    locate_point,
+)
+from geogrid.photos import CleanPhoto, clean_photos
+from geogrid.roles import Role, has_role
+from layers.analytics.hotspots import active_hotspot_for
+from layers.analytics.models import Hotspot
+from layers.appeals import photos as store_photos
+from layers.appeals import timeline, tracking
+from layers.appeals.models import OPEN_STATUSES, Appeal, AppealEvent, Category, Channel
+
+PUBLIC_CHANNELS = {Channel.MOBILE, Channel.SNAPSHOT, Channel.QR_CODE, Channel.WECHAT}
+WORKER_CHANNELS = PUBLIC_CHANNELS | {Channel.PATROL}
+
+
+@dataclass
+class AppealInput:
+    category: str
+    channel: str = Channel.MOBILE
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = ""
+    address: str = ""
+    description: str = ""
+    contact_phone: str = ""
+    photos: list = field(default_factory=list)
+    reported_at: dt.datetime | None = None
+    client: str = ""
+
+
+@dataclass
+class IntakeResult:
+    appeal: Appeal
+    token: str
+    assignment: Assignment
+    duplicates: list[dict]
+    repeat_of: Hotspot | None = None  # an active hotspot this appeal repeats ("repeat problem")
+
+
+def allowed_channels(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    if user.is_authenticated and user.is_active:
+        if user.is_superuser or has_role(user, Role.DISPATCHER):
+            return set(Channel.values)
+        if has_role(user, Role.GRID_WORKER):
+            return {c.value for c in WORKER_CHANNELS}
+    return {c.value for c in PUBLIC_CHANNELS}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(appeal: Appeal, token: str | None) -> bool:
+    return bool(token) and bool(appeal.token_hash) and hmac.compare_digest(
+        appeal.token_hash, hash_token(token)
+    )
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678: enough for the reporter to recognise, useless to others."""
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    keep = 3 if len(phone) >= 11 else 0
+    return phone[:keep] + "*" * (len(phone) - keep - 4) + phone[-4:]
+
+
+def _locate(data: AppealInput) -> tuple[float | None, float | None, Assignment]:
+    if data.lon is None and data.lat is None:
+        if not data.address.strip():
+            raise ValidationError(
+                {"lon": _("coordinates (lon, lat) or an address are required")}
+            )
+        from layers.buildings.geocoding import (
+            geocode,  # only address-only appeals need the register
+        )
+
+        hit = geocode(data.address)
+        if hit is None:
+            return None, None, Assignment(method=AssignmentMethod.UNLOCATED)
+        return hit.lon, hit.lat, assign_point(hit.lon, hit.lat)
+    if data.lon is None or data.lat is None:
+        missing = "lon" if data.lon is None else "lat"
+        raise ValidationError({missing: _("both lon and lat are required")})
+    try:
+        located = locate_point(data.lon, data.lat, data.crs)
+    except coords.CoordinateError as exc:
+        raise ValidationError({exc.field: str(exc)}) from exc
+    if located.swapped_suspect:
+        raise ValidationError(
+            {
+                "lat": _(
+                    "the point (lon %(lon)s, lat %(lat)s) is outside every grid, but inside one "
+                    "with latitude and longitude swapped: check their order"
+                )
+                % {"lon": data.lon, "lat": data.lat}
+            }
+        )
+    return located.lon, located.lat, located.assignment
+
+
+def _validate(data: AppealInput, actor) -> tuple[Category, list[CleanPhoto]]:
+    errors: dict[str, list[str]] = {}
+    category = Category.objects.filter(code=data.category, active=True).first()
+    if category is None:
+        errors["category"] = [_("unknown category %(code)r") % {"code": data.category}]
+    if data.channel not in Channel.values:
+        errors["channel"] = [_("unknown channel %(channel)r") % {"channel": data.channel}]
+    elif data.channel not in allowed_channels(actor):
+        raise PermissionDenied(_("you may not submit appeals on this channel"))
+    limit = settings.GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"]
+    if len(data.description) > limit:
+        errors["description"] = [
+            _("the description has %(n)d characters; at most %(limit)d are allowed")
+            % {"n": len(data.description), "limit": limit}
+        ]
+    photos: list[CleanPhoto] = []
+    try:
+        photos = clean_photos(list(data.photos))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return category, photos
+
+
+def find_duplicates(category_id: int, lon: float, lat: float, moment: dt.datetime) -> list[dict]:
+    """Open appeals of the same category within the configured radius and days of `moment`."""
+    radius = float(settings.GEOGRID["DUPLICATE_RADIUS_M"])
+    since = moment - dt.timedelta(days=settings.GEOGRID["DUPLICATE_DAYS"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)
+            SELECT a.tracking, ST_Distance(a.location::geography, p.g::geography) AS d,
+                   a.reported_at, a.status
+              FROM layers_appeal a, p
+             WHERE a.category_id = %(cat)s AND a.status = ANY(%(open)s)
+               AND a.reported_at BETWEEN %(since)s AND %(until)s
+               AND a.location && ST_Expand(p.g, %(r)s / (111000.0 * cos(radians(%(lat)s))),
+                                           %(r)s / 110000.0)
+               AND ST_DWithin(a.location::geography, p.g::geography, %(r)s)
+             ORDER BY d, a.reported_at DESC LIMIT 10
+            """,
+            {"lon": lon, "lat": lat, "cat": category_id, "open": [str(s) for s in OPEN_STATUSES],
+             "since": since, "until": moment, "r": radius},
+        )
+        return [
+            {"tracking": t, "distance_m": round(d, 1), "reported_at": at.isoformat(),
+             "status": status}
+            for t, d, at, status in cursor.fetchall()
+        ]
+
+
+def submit_appeal(data: AppealInput, *, actor: AbstractBaseUser | AnonymousUser) -> IntakeResult:
+    """Validate, assign and store one appeal. Raises ValidationError / PermissionDenied."""
+    category, photos = _validate(data, actor)
+    lon, lat, assignment = _locate(data)
+    moment = data.reported_at or timezone.now()
+    duplicates = find_duplicates(category.id, lon, lat, moment) if lon is not None else []
+    point = Point(lon, lat, srid=4326) if lon is not None else None
+    hotspot = active_hotspot_for(point, category.code, moment) if point is not None else None
+    district = assignment.district_code or district_for_point(lon, lat)
+    token = secrets.token_urlsafe(18)
+    user = actor if actor.is_authenticated else None
+    with store_photos.deleting_on_failure() as saved, transaction.atomic():
+        appeal = Appeal.objects.create(
+            tracking=tracking.next_tracking(district, moment),
+            token_hash=hash_token(token),
+            district_code=district,
+            location=Point(lon, lat, srid=4326) if lon is not None else None,
+            raw_x=data.lon,
+            raw_y=data.lat,
+            raw_crs=(data.crs or "wgs84") if data.lon is not None else "",
+            address=data.address,
+            category=category,
+            description=data.description,
+            channel=data.channel,
+            reporter=user,
+            contact_phone=data.contact_phone,
+            grid_id=assignment.grid_id,
+            assignment=assignment.method,
+            assignment_distance_m=assignment.distance_m,
+            reported_at=moment,
+        )
+        store_photos.store(appeal, photos, saved)
+        role = submitter_role(actor)
+        AppealEvent.objects.bulk_create([
+            AppealEvent(**timeline.row(
+                appeal, AppealEvent.Kind.RECEIVED, role=role, actor=user,
+                from_status="", data={
+                    "channel": data.channel, "client": data.client, "photos": len(photos),
+                    "possible_duplicates": [d["tracking"] for d in duplicates],
+                    "repeat_of_hotspot": hotspot.pk if hotspot else None})),
+            AppealEvent(**timeline.row(
+                appeal, AppealEvent.Kind.ASSIGNED, role="system", actor=user,
+                data={"method": assignment.method, "grid": assignment.code,
+                      "version_id": assignment.grid_id, "distance_m": assignment.distance_m})),
+        ])
+    return IntakeResult(appeal, token, assignment, duplicates, hotspot)
+
+
+def submitter_role(user: AbstractBaseUser | AnonymousUser) -> str:
+    """What a timeline shows for who submitted: the reporter, or staff reporting on patrol."""
+    if user.is_authenticated and (user.is_superuser or has_role(user, Role.DISPATCHER)):
+        return Role.DISPATCHER.value
+    if user.is_authenticated and has_role(user, Role.GRID_WORKER):
+        return "grid_staff"
+    return "reporter"
+

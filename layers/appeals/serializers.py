@@ -1,0 +1,214 @@
+"""Input parsing and output shapes of the appeals API (the logic lives in layers.appeals.intake)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from geogrid.inputs import FiniteFloatField
+from layers.appeals.intake import mask_phone
+from layers.appeals.models import Appeal, Channel
+
+
+class AppealInSerializer(serializers.Serializer):
+    category = serializers.CharField(max_length=16)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.MOBILE)
+    lon = FiniteFloatField(required=False, allow_null=True)
+    lat = FiniteFloatField(required=False, allow_null=True)
+    crs = serializers.CharField(required=False, allow_blank=True, max_length=32, default="")
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    contact_phone = serializers.RegexField(
+        r"^\+?[0-9][0-9 -]{4,19}$",
+        max_length=Appeal._meta.get_field("contact_phone").max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": _("not a phone number")},
+    )
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False), required=False, default=list
+    )
+
+    def validate_description(self, value: str) -> str:
+        limit = settings.GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"]
+        if len(value) > limit:
+            raise serializers.ValidationError(
+                _("the description has %(n)d characters; at most %(limit)d are allowed")
+                % {"n": len(value), "limit": limit}
+            )
+        return value
+
+
+ACTOR_ROLES = {
+    "dispatcher": _("dispatcher"),
+    "grid_staff": _("grid staff"),
+    "grid_leader": _("grid leader"),
+    "department": _("department"),
+    "reporter": _("reporter"),
+    "resident": _("resident"),
+    "system": _("system"),
+    "admin": _("administrator"),
+}
+# Notes the public may read; other notes (return reasons, internal remarks) are for staff.
+PUBLIC_NOTE_KINDS = {"reject", "resolve", "rate", "reopen", "close"}
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _display_name(user) -> str:
+    if user is None:
+        return ""
+    return (f"{user.first_name} {user.last_name}".strip()) or user.username
+
+
+def assignee_out(appeal: Appeal) -> dict | None:
+    if appeal.department_id:
+        d = appeal.department
+        return {"kind": "department", "grid": None,
+                "department": {"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en}}
+    if appeal.assigned_grid_id:
+        g = appeal.assigned_grid
+        return {"kind": "grid", "department": None,
+                "grid": {"code": g.code, "name": g.name, "level": g.level}}
+    return None
+
+
+def timeline_out(appeal: Appeal, *, names: bool) -> list[dict]:
+    rows = []
+    for e in appeal.events.all():
+        role = e.actor_role or ("reporter" if e.kind == "received" else "system")
+        named = names and e.actor_id
+        actor = _display_name(e.actor) if named else str(ACTOR_ROLES.get(role, role))
+        rows.append({
+            "at": e.at.isoformat(),
+            "kind": e.kind,
+            "action": e.kind,
+            "label": e.get_kind_display(),
+            "from_status": e.from_status or None,
+            "to_status": e.to_status or None,
+            "actor": actor,
+            "actor_role": role,
+            "note": e.note if (names or e.kind in PUBLIC_NOTE_KINDS) else "",
+            "photos": [{"url": p.image.url, "thumbnail": p.thumbnail.url}
+                       for p in e.photos.all()],
+        })
+    return rows
+
+
+class LocateInSerializer(serializers.Serializer):
+    """GET /api/v1/locate: a coordinate pair in any supported CRS (WGS 84 by default)."""
+
+    lon = FiniteFloatField(help_text="longitude, or x of a projected CRS")
+    lat = FiniteFloatField(help_text="latitude, or y of a projected CRS")
+    crs = serializers.CharField(required=False, allow_blank=True, max_length=32, default="",
+                                help_text="wgs84 (default), cgcs2000, gcj02, bd09, EPSG:nnnn")
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    """POST /api/v1/notifications/read/: {ids: [..]} or {all: true}."""
+
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1,
+                                                               max_value=2**63 - 1),
+                                required=False, max_length=10_000)
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("all") and "ids" not in attrs:
+            raise serializers.ValidationError(
+                {"ids": [_("a list of notification ids, or all: true")]})
+        return attrs
+
+
+def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
+               actions: list[str] | None = None, now=None) -> dict:
+    """What the reporter (full=False) or a dispatcher (full=True) sees of an appeal; `names`
+    (staff in scope) shows who acted instead of their role; `actions` are the viewer's."""
+    from layers.appeals.deadlines import is_overdue, provisional_years
+
+    names = full if names is None else names
+    grid = appeal.grid
+    return {
+        "tracking": appeal.tracking,
+        "version": appeal.version,
+        "status": appeal.status,
+        "status_label": appeal.get_status_display(),
+        "category": {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
+                     "name_en": appeal.category.name_en},
+        "channel": appeal.channel,
+        "description": appeal.description,
+        "address": appeal.address,
+        "location": (
+            {"lon": appeal.location.x, "lat": appeal.location.y} if appeal.location else None
+        ),
+        "assignment": {
+            "method": appeal.assignment,
+            "grid": {"code": grid.code, "name": grid.name, "version_id": grid.id} if grid else None,
+            "distance_m": appeal.assignment_distance_m,
+        },
+        "assignee": assignee_out(appeal),
+        "escalation_level": appeal.escalation_level,
+        "contact_phone": appeal.contact_phone if full else mask_phone(appeal.contact_phone),
+        "reported_at": appeal.reported_at.isoformat(),
+        "accepted_at": _iso(appeal.accepted_at),
+        "dispatched_at": _iso(appeal.dispatched_at),
+        "due_at": _iso(appeal.due_at),
+        "deadline_provisional": bool(provisional_years(appeal)),
+        "overdue": is_overdue(appeal, now),
+        "resolved_at": _iso(appeal.resolved_at),
+        "checked_at": _iso(appeal.checked_at),
+        "closed_at": _iso(appeal.closed_at),
+        "result": appeal.result,
+        "feedback": {
+            "resolution": appeal.resolution or None,
+            "satisfaction": appeal.satisfaction or None,
+            "comment": appeal.feedback_comment,
+            "rated_at": _iso(appeal.rated_at),
+        },
+        "redo_count": appeal.redo_count,
+        "reopen_count": appeal.reopen_count,
+        "supporters": appeal.supporters,
+        "merged_into": appeal.merged_into.tracking if appeal.merged_into_id else None,
+        "photos": [
+            {"url": p.image.url, "thumbnail": p.thumbnail.url, "width": p.width,
+             "height": p.height}
+            for p in appeal.photos.all() if p.event_id is None
+        ],
+        "actions": list(actions or []),
+        "timeline": timeline_out(appeal, names=names),
+    }
+
+
+def feature_out(appeal: Appeal, now) -> dict:
+    """One appeal as a GeoJSON feature of the dispatcher's list (no personal data)."""
+    from layers.appeals.deadlines import is_overdue
+
+    grid = appeal.grid
+    geometry = None
+    if appeal.location is not None:
+        geometry = {"type": "Point",
+                    "coordinates": [round(appeal.location.x, 7), round(appeal.location.y, 7)]}
+    return {
+        "type": "Feature",
+        "id": appeal.tracking,
+        "geometry": geometry,
+        "properties": {
+            "tracking": appeal.tracking,
+            "status": appeal.status,
+            "status_label": appeal.get_status_display(),
+            "category": {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
+                         "name_en": appeal.category.name_en},
+            "channel": appeal.channel,
+            "grid": {"code": grid.code, "name": grid.name} if grid else None,
+            "assignee": assignee_out(appeal),
+            "reported_at": appeal.reported_at.isoformat(),
+            "due_at": _iso(appeal.due_at),
+            "overdue": is_overdue(appeal, now),
+            "escalation_level": appeal.escalation_level,
+            "supporters": appeal.supporters,
+            "version": appeal.version,
+        },
+    }

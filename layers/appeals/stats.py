@@ -1,0 +1,137 @@
+"""Closed-loop statistics of a grid and its descendants for a period — one SQL query per report.
+
+A grid's subtree is a code prefix, so "rolled up over descendants" is one indexed LIKE on the
+appeal's grid code (unlocated appeals count for their district). Totals and the breakdown by
+category or channel come from the same statement (GROUPING SETS). Definitions (docs/workflow.md):
+
+    received      appeals reported in [since, until)
+    accepted      accepted by the centre (accepted_at set, or a state only reached after it)
+    completed     办结: resolved, checked or closed
+    completion    completed / received                    (办结率)
+    on time       completed with on_time / completed with a deadline
+    handling      working hours from dispatch to resolution, pauses excluded (mean, p90)
+    satisfaction  (satisfied + basically satisfied) / rated
+    redo          completed appeals that were redone at least once / completed
+    escalated     appeals escalated at least once; escalations = sum of escalation levels
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection
+
+from layers.appeals.models import CLOCK_STATUSES, COMPLETED_STATUSES, Status
+
+BY_CHOICES = ("category", "channel")
+_NOT_ACCEPTED = [Status.RECEIVED.value, Status.REJECTED.value, Status.MERGED.value]
+
+_KEYS = {
+    "category": ("c.code", "c.name_zh", "c.name_en", "(c.code, c.name_zh, c.name_en)"),
+    "channel": ("a.channel", "NULL::text", "NULL::text", "(a.channel)"),
+}
+
+_SQL = """
+SELECT {head},
+       count(*) AS received,
+       count(*) FILTER (WHERE a.accepted_at IS NOT NULL
+                          OR a.status <> ALL(%(not_accepted)s)) AS accepted,
+       count(*) FILTER (WHERE a.status = ANY(%(completed)s)) AS completed,
+       count(*) FILTER (WHERE a.status = 'closed') AS closed,
+       count(*) FILTER (WHERE a.status = 'rejected') AS rejected,
+       count(*) FILTER (WHERE a.status = 'merged') AS merged,
+       count(*) FILTER (WHERE a.status = ANY(%(completed)s) AND a.on_time IS NOT NULL) AS timed,
+       count(*) FILTER (WHERE a.status = ANY(%(completed)s) AND a.on_time) AS on_time,
+       count(*) FILTER (WHERE a.status = ANY(%(clock)s) AND a.due_at < %(now)s) AS overdue_open,
+       avg(a.handling_minutes) FILTER (WHERE a.status = ANY(%(completed)s)) / 60.0
+           AS mean_handling_hours,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY a.handling_minutes)
+           FILTER (WHERE a.status = ANY(%(completed)s)) / 60.0 AS p90_handling_hours,
+       count(*) FILTER (WHERE a.satisfaction <> '') AS rated,
+       count(*) FILTER (WHERE a.satisfaction IN ('satisfied', 'basically_satisfied'))
+           AS satisfied,
+       count(*) FILTER (WHERE a.status = ANY(%(completed)s) AND a.redo_count > 0) AS redone,
+       count(*) FILTER (WHERE a.escalation_level > 0) AS escalated,
+       coalesce(sum(a.escalation_level), 0) AS escalations,
+       coalesce(sum(a.supporters), 0) AS supporters
+  FROM layers_appeal a
+  JOIN layers_category c ON c.id = a.category_id
+  LEFT JOIN geogrid_grid g ON g.id = a.grid_id
+ WHERE coalesce(g.code, a.district_code) LIKE %(prefix)s
+   AND (%(since)s::timestamptz IS NULL OR a.reported_at >= %(since)s)
+   AND (%(until)s::timestamptz IS NULL OR a.reported_at < %(until)s)
+ {tail}
+"""
+
+COUNTS = ("received", "accepted", "completed", "closed", "rejected", "merged", "timed",
+          "on_time", "overdue_open", "rated", "satisfied", "redone", "escalated", "escalations",
+          "supporters")
+
+
+@dataclass
+class StatsQuery:
+    grid_code: str
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    by: str | None = None
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _figures(row: dict) -> dict:
+    out = {name: int(row[name]) for name in COUNTS}
+    out["completion_rate"] = _rate(out["completed"], out["received"])
+    out["on_time_rate"] = _rate(out["on_time"], out["timed"])
+    out["satisfaction_rate"] = _rate(out["satisfied"], out["rated"])
+    out["redo_rate"] = _rate(out["redone"], out["completed"])
+    for name in ("mean_handling_hours", "p90_handling_hours"):
+        out[name] = None if row[name] is None else round(float(row[name]), 2)
+    return out
+
+
+def grid_stats(query: StatsQuery, *, now: dt.datetime | None = None) -> dict:
+    """Totals for the subtree and period, and rows by category or channel when asked."""
+    from django.utils import timezone
+
+    if query.by not in (None, *BY_CHOICES):
+        raise ValueError(f"by must be one of {BY_CHOICES}")
+    if query.by:
+        key, zh, en, group = _KEYS[query.by]
+        head = f"GROUPING({key}) AS total_row, {key} AS key, {zh} AS name_zh, {en} AS name_en"
+        tail = (f"GROUP BY GROUPING SETS ((), {group})"
+                " ORDER BY total_row DESC, received DESC, key")
+    else:  # no GROUP BY: an aggregate over no rows still yields the one (zero) row
+        head = "1 AS total_row, NULL AS key, NULL AS name_zh, NULL AS name_en"
+        tail = ""
+    sql = _SQL.format(head=head, tail=tail)
+    params = {
+        "prefix": query.grid_code + "%",
+        "since": query.since,
+        "until": query.until,
+        "now": now or timezone.now(),
+        "not_accepted": _NOT_ACCEPTED,
+        "completed": [s.value for s in COMPLETED_STATUSES],
+        "clock": [s.value for s in CLOCK_STATUSES],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c.name for c in cursor.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    total = next((r for r in rows if r["total_row"] == 1), None)
+    result = {"totals": _figures(total) if total else _figures(_empty()), "by": query.by,
+              "rows": []}
+    for row in rows:
+        if row["total_row"] == 1:
+            continue
+        item = {"key": row["key"], **_figures(row)}
+        if query.by == "category":
+            item.update(name_zh=row["name_zh"], name_en=row["name_en"])
+        result["rows"].append(item)
+    return result
+
+
+def _empty() -> dict:
+    return {**dict.fromkeys(COUNTS, 0), "mean_handling_hours": None, "p90_handling_hours": None}

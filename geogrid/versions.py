@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geogrid.errors import Conflict
 from geogrid.geometry import BoundaryError, as_boundary
 from geogrid.grids import create_grid, may_edit_under
 from geogrid.models import Grid

@@ -33,6 +33,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geogrid.inputs import StrictCharField
+
 NOTE_MAX = 2000
 NoteRule = Literal["optional", "required", "none"]
 
@@ -154,10 +156,10 @@ def _input_serializer(layer: str, action: Action) -> type[serializers.Serializer
             help_text="the version of the object you last read (a stale one gets a 409)"),
     }
     if action.note == "required":
-        attrs["note"] = serializers.CharField(max_length=NOTE_MAX)
+        attrs["note"] = StrictCharField(max_length=NOTE_MAX)
     elif action.note == "optional":
-        attrs["note"] = serializers.CharField(required=False, allow_blank=True,
-                                              max_length=NOTE_MAX, default="")
+        attrs["note"] = StrictCharField(required=False, allow_blank=True, max_length=NOTE_MAX,
+                                        default="")
     bases = (action.inputs,) if action.inputs else (serializers.Serializer,)
     camel = "".join(part.capitalize() for part in f"{layer}_{action.name}".split("_"))
     return type(f"{camel}Input", bases, attrs)

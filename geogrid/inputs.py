@@ -20,3 +20,15 @@ class FiniteFloatField(serializers.FloatField):
         if not math.isfinite(value):
             self.fail("finite")
         return value
+
+
+class StrictCharField(serializers.CharField):
+    """Text that must arrive as text: a number, list or object where a string is expected is
+    refused (DRF would turn 7 into "7"), as are NUL characters (DRF's CharField default)."""
+
+    default_error_messages = {"not_text": _("Text is required.")}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from geogrid.inputs import FiniteFloatField
+from geogrid.inputs import FiniteFloatField, StrictCharField
 from layers.appeals.models import Resolution, Satisfaction
 
 CODE_MAX = 32  # grid codes and department codes (Department.code is varchar(32))
@@ -20,12 +20,12 @@ class DispatchInput(serializers.Serializer):
     grid = serializers.RegexField(r"^\d{1,32}$", required=False, allow_blank=True,
                                   label=_("grid code"),
                                   help_text="default: the micro-grid the appeal lies in")
-    department = serializers.CharField(required=False, allow_blank=True, max_length=CODE_MAX,
+    department = StrictCharField(required=False, allow_blank=True, max_length=CODE_MAX,
                                        label=_("department code"))
 
 
 class EscalateInput(serializers.Serializer):
-    department = serializers.CharField(
+    department = StrictCharField(
         required=False, allow_blank=True, max_length=CODE_MAX, label=_("department code"),
         help_text="default: one grid level up")
 
@@ -47,11 +47,11 @@ class ExtendInput(serializers.Serializer):
 
 
 class MergeInput(serializers.Serializer):
-    master = serializers.CharField(max_length=TRACKING_MAX, label=_("merge into (tracking)"))
+    master = StrictCharField(max_length=TRACKING_MAX, label=_("merge into (tracking)"))
 
 
 class ResolveInput(serializers.Serializer):
-    result = serializers.CharField(max_length=2000, label=_("result"))
+    result = StrictCharField(max_length=2000, label=_("result"))
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
                                    label=_("after-photos"))
 
@@ -60,5 +60,5 @@ class RateInput(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=Resolution.choices, label=_("resolved?"))
     satisfaction = serializers.ChoiceField(choices=Satisfaction.choices,
                                            label=_("satisfaction"))
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+    comment = StrictCharField(required=False, allow_blank=True, max_length=2000,
                                     default="", label=_("comment"))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from layers.appeals import transitions
 from layers.appeals.models import Appeal
+from layers.appeals.transitions import APPEAL_ACTIONS
 from tests.layers.appeals.workflow_fixtures import (
     DISTRICT,
     ZONE,
@@ -98,17 +99,23 @@ def test_a_state_that_does_not_allow_the_action_gets_409(client, city):
 def test_bad_fields_get_400_naming_the_field(client, city):
     appeal = in_progress(city, A)
     login(client, city, "dispatcher")
-    assert act(client, appeal.tracking, "extend", note="x").json() == {
-        "version": ["the version you last read is required"]}
-    r = act(client, appeal.tracking, "extend", version=appeal.version, hours="lots")
-    assert r.status_code == 400 and "hours" in r.json()
+    missing = act(client, appeal.tracking, "extend", note="x", hours=2)
+    assert missing.status_code == 400
+    assert missing.json()["fields"] == {"version": ["This field is required."]}
+    for hours in ("lots", "nan", "inf", "1e9", -1):
+        r = act(client, appeal.tracking, "extend", version=appeal.version, hours=hours)
+        assert r.status_code == 400 and list(r.json()["fields"]) == ["hours"], hours
     r = act(client, appeal.tracking, "suspend", version=appeal.version)
-    assert r.status_code == 400 and "note" in r.json()
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["note"]
+    r = act(client, appeal.tracking, "suspend", version=appeal.version, note="a\x00b")
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["note"]
     login(client, city, "worker_A")
     r = act(client, appeal.tracking, "resolve", version=appeal.version)
-    assert r.status_code == 400 and "result" in r.json()
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["result"]
+    r = act(client, appeal.tracking, "resolve", version=appeal.version, result=["a", "list"])
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["result"]
     r = act(client, appeal.tracking, "escalate", version=appeal.version, department="NOPE")
-    assert r.status_code == 400 and "department" in r.json()
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["department"]
     assert Appeal.objects.get(pk=appeal.pk).version == appeal.version
     assert act(client, appeal.tracking, "fly").status_code == 404
 
@@ -116,7 +123,7 @@ def test_bad_fields_get_400_naming_the_field(client, city):
 def test_resolve_with_an_after_photo_by_multipart(client, city):
     appeal = in_progress(city, A, category="E0102")
     login(client, city, "worker_A")
-    from tests.layers.test_deadlines import _jpeg
+    from tests.layers.appeals.test_deadlines import _jpeg
 
     r = client.post(f"/api/v1/appeals/{appeal.tracking}/actions/resolve/",
                     {"version": appeal.version, "result": "swept", "photos": [_jpeg()]})
@@ -183,7 +190,7 @@ def test_list_filters(client, city):
     assert ids(since=tomorrow) == set()
     assert len(ids(until=timezone.localdate().isoformat())) == 3  # a date: the whole day
     assert ids(q=fresh.tracking[-5:]) >= {fresh.tracking}
-    assert client.get("/api/v1/appeals/", {"status": "replied"}).json() == {
+    assert client.get("/api/v1/appeals/", {"status": "replied"}).json()["fields"] == {
         "status": ["unknown status: replied"]}
     assert client.get("/api/v1/appeals/", {"page_size": 5000}).status_code == 400
     client.logout()
@@ -240,7 +247,10 @@ def test_feedback_errors(client, city):
     url = f"/api/v1/appeals/{own.tracking}/feedback/"
     r = client.post(url, {"resolution": "solved", "satisfaction": "meh"},
                     content_type="application/json")
-    assert r.status_code == 400 and "satisfaction" in r.json()
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["satisfaction"]
+    r = client.post(url, {"resolution": "solved", "satisfaction": "satisfied", "comment": 7},
+                    content_type="application/json")
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["comment"]
     r = client.post(url, {"resolution": "solved", "satisfaction": "satisfied"},
                     content_type="application/json")
     assert r.status_code == 200 and r.json()["status"] == "closed"
@@ -277,7 +287,10 @@ def test_notifications_list_and_mark_read(client, city):
 
 def test_openapi_schema_and_docs_are_served_locally(client):
     r = client.get("/api/schema/")
-    assert r.status_code == 200 and b"/api/v1/appeals/{tracking}/actions/{action}/" in r.content
+    assert r.status_code == 200
+    for action in APPEAL_ACTIONS.names:  # one documented endpoint per action
+        assert f"/api/v1/appeals/{{tracking}}/actions/{action}/".encode() in r.content
+    assert b"/actions/overdue/" not in r.content  # internal actions have no endpoint
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()

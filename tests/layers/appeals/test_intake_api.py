@@ -136,8 +136,9 @@ def _bad(client, expect_field, expect_text, **data):
     response = post(client, **data) if "raw" not in data else client.post(URL, data["raw"])
     assert response.status_code == 400, response.content
     body = response.json()
-    assert expect_field in body, body
-    assert expect_text in " ".join(body[expect_field])
+    assert expect_field in body["fields"], body
+    assert expect_text in " ".join(body["fields"][expect_field])
+    assert body["code"] == "invalid" and expect_field in body["detail"]
     assert Appeal.objects.count() == 0 and AppealEvent.objects.count() == 0
     assert AppealPhoto.objects.count() == 0
 
@@ -145,7 +146,7 @@ def _bad(client, expect_field, expect_text, **data):
 def test_missing_coordinates(client, city):
     response = client.post(URL, {"category": "E0102"}, content_type="application/json")
     assert response.status_code == 400
-    assert "required" in " ".join(response.json()["lon"])
+    assert "required" in " ".join(response.json()["fields"]["lon"])
     _bad(client, "lat", "both lon and lat", lat=None)
     assert Appeal.objects.count() == 0
 
@@ -234,6 +235,9 @@ def test_locate(client, city):
     assert body["grid"]["code"] == B and body["method"] == "covers"
     assert body["staff"][0]["post"] == "grid_leader"
     bad = client.get("/api/v1/locate", {"lon": "x", "lat": "26.4"})
-    assert bad.status_code == 400 and "lon" in bad.json()
+    assert bad.status_code == 400 and list(bad.json()["fields"]) == ["lon"]
+    for lon in ("nan", "inf", "1e999"):
+        bad = client.get("/api/v1/locate", {"lon": lon, "lat": "26.4"})
+        assert bad.status_code == 400 and list(bad.json()["fields"]) == ["lon"], lon
     swapped = client.get("/api/v1/locate", {"lon": "26.405", "lat": "117.805"})
-    assert swapped.status_code == 400 and "swapped" in swapped.json()["lat"][0]
+    assert swapped.status_code == 400 and "swapped" in swapped.json()["fields"]["lat"][0]

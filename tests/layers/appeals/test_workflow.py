@@ -182,7 +182,7 @@ def test_the_happy_path_leaves_one_timeline_row_per_step(city):
     appeal = checked(city, A)
     kinds = list(appeal.events.values_list("kind", "from_status", "to_status"))
     assert kinds == [
-        ("received", "", ""), ("assigned", "", ""),
+        ("received", "", "received"), ("assigned", "received", "received"),
         ("accept", "received", "accepted"), ("dispatch", "accepted", "dispatched"),
         ("start", "dispatched", "in_progress"), ("resolve", "in_progress", "resolved"),
         ("check_pass", "resolved", "checked"),

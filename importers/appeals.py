@@ -1,28 +1,65 @@
-"""12345 hotline exports (CSV/XLSX) → layers.Appeal, geocoded and assigned set-based.
+"""12345 hotline exports (CSV/XLSX) → appeals: validate → locate → write over one typed batch.
 
-Columns are mapped by options; a row is located by its coordinates (with a CRS column or a
-default CRS) or, without them, by geocoding its address against the building register. Rows
-that stay unlocated are imported as such and listed in the report for a dispatcher to pin.
-Dry run by default; with commit=True all rows are written in one transaction, or none when any
-row is invalid. Rows whose source id was imported before are skipped (re-running is safe).
+1. validate (`validate`): every cell is checked set-wise — category, channel (and, with an
+   importing user, that the user may file appeals on it), status (the export's workflow words
+   mapped by STATUS_MAP), time of report, order id, text lengths — and coordinates are converted
+   to WGS 84 per CRS. Each bad cell is a rejection naming row and column; one rejection and
+   nothing is located or written. The result is an `AppealRows` batch (arrays, file order).
+2. locate (`locate`): rows without coordinates are geocoded from their address against the
+   building register; every point is assigned set-based (geogrid.locate.assign_many); the
+   district — whose queue the appeal joins and whose code starts its tracking number — is the
+   grid's, else the one geogrid.locate.district_for_point gives. Rows that stay unlocated are
+   imported as such and listed for a dispatcher to pin. The result is a `Placement`.
+3. write (`write`), one transaction: a row whose (channel, order id) was imported before is left
+   as it is and counted unchanged (the workflow owns it since; re-running is safe); the others
+   are created with tracking numbers from layers.appeals.tracking (one block reserved per
+   district and local day, numbered by time of report) and one `imported` timeline row each
+   (layers.appeals.timeline), from no status to the imported one, by the importing user's role,
+   or `system` when no user is named.
+
+Dry run by default: the write runs and is rolled back, so the report says what a commit would do.
 """
 
 from __future__ import annotations
 
-import time
+import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from geogrid.hierarchy import code_lengths
-from geogrid.locate import METHODS, assign_many
-from importers.buildings import convert_coordinates
-from importers.tables import TableError, read_table, require_columns
-from layers.appeals.models import Category, Channel, Status
+from geogrid.hierarchy import Level, code_lengths
+from geogrid.locate import (
+    METHOD_CODE,
+    METHODS,
+    BulkAssignment,
+    assign_many,
+    district_for_point,
+)
+from geogrid.models import Grid
+from importers.params import TableImportParams
+from importers.report import ImportReport
+from importers.tables import (
+    Table,
+    check_filled,
+    check_lengths,
+    check_unique,
+    coordinates_to_wgs84,
+    run_table_import,
+    to_float,
+)
+from layers.appeals import timeline, tracking
+from layers.appeals.actors import SYSTEM_ROLE
+from layers.appeals.intake import allowed_channels, submitter_role
+from layers.appeals.models import Appeal, AppealEvent, Category, Channel, Status
 from layers.buildings.geocoding import address_index
 
 COLUMNS = {
@@ -54,241 +91,254 @@ STATUS_MAP = {
 
 
 @dataclass
-class AppealImportParams:
-    path: Path
-    columns: dict[str, str] = field(default_factory=dict)  # our name → the file's column
-    crs: str = "wgs84"
-    channel: str = Channel.HOTLINE_12345
-    sheet: str | None = None
-    encoding: str = "utf-8"
-    commit: bool = False
-    progress: bool = False
+class AppealImportParams(TableImportParams):
+    """Columns: see COLUMNS; `crs` is for rows without a CRS column or value."""
+
+    channel: str = Channel.HOTLINE_12345.value  # for rows without a channel column or value
+    actor: AbstractBaseUser | None = None  # the importing user; None: the system
 
 
 @dataclass
-class AppealImportReport:
-    rows: int = 0
-    imported: int = 0
-    skipped_existing: int = 0
-    geocoded: int = 0
-    assignment: dict[str, int] = field(default_factory=dict)
-    unlocated: list[dict] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    committed: bool = False
-    seconds: dict[str, float] = field(default_factory=dict)
+class UnlocatedRow:
+    row: int
+    source_ref: str
+    address: str
 
-    def lines(self) -> list[str]:
-        out = [f"rows: {self.rows}", f"geocoded from the address: {self.geocoded}",
-               f"assignment: {self.assignment}"]
+
+@dataclass
+class AppealImportReport(ImportReport):
+    """`unchanged`: order ids imported before (left as they are); `updated` stays empty."""
+
+    geocoded: int = 0  # rows placed by their address
+    assignment: dict[str, int] = field(default_factory=dict)  # method → rows
+    unlocated: list[UnlocatedRow] = field(default_factory=list)  # for a dispatcher to pin
+
+    def details(self) -> list[str]:
+        if not self.ok:
+            return []
+        out = [_("geocoded from the address: %(n)d") % {"n": self.geocoded},
+               _("assignment: %(counts)s") % {"counts": self.assignment}]
         if self.unlocated:
-            out.append(f"unlocated ({len(self.unlocated)}), for a dispatcher to pin:")
-            out += [f"  row {u['row']} {u['source_ref']}: {u['address'] or '(no address)'}"
-                    for u in self.unlocated[:100]]
-        out += [f"error: {e}" for e in self.errors[:50]]
-        if len(self.errors) > 50:
-            out.append(f"… and {len(self.errors) - 50} more errors")
-        if self.committed:
-            out.append(f"imported: {self.imported}, already imported before: "
-                       f"{self.skipped_existing}")
-        out.append("committed" if self.committed else "dry run: nothing written (use --commit)")
-        out.append("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items()))
+            out.append(_("unlocated (%(n)d), for a dispatcher to pin:")
+                       % {"n": len(self.unlocated)})
+            out += [f"  row {u.row} {u.source_ref}: {u.address or _('(no address)')}"
+                    for u in self.unlocated[: self.LISTED]]
         return out
 
 
+@dataclass
+class AppealRows:
+    """The validated file: one entry per row, in file order (what `locate` and `write` take)."""
+
+    row: np.ndarray  # int: the row number in the file
+    source_ref: np.ndarray  # str: the hotline's order id
+    category_id: np.ndarray  # int
+    channel: np.ndarray  # str
+    status: np.ndarray  # str, one of Status
+    reported_at: pd.DatetimeIndex  # in the deployment's time zone
+    raw_x: np.ndarray  # float as in the file; NaN for rows without coordinates
+    raw_y: np.ndarray
+    raw_crs: np.ndarray  # str; '' for rows without coordinates
+    lon: np.ndarray  # WGS 84 from the coordinates; NaN: none (the address is geocoded)
+    lat: np.ndarray
+    address: np.ndarray  # str
+    description: np.ndarray  # str
+    contact_phone: np.ndarray  # str
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+@dataclass
+class Placement:
+    """Where each row of an AppealRows batch belongs, aligned with it."""
+
+    lon: np.ndarray  # the point, from the coordinates or geocoded; NaN: unlocated
+    lat: np.ndarray
+    building_id: np.ndarray  # int: the geocoded building, -1 for none
+    geocode_score: np.ndarray  # float; NaN when not geocoded
+    assignment: BulkAssignment
+    district: np.ndarray  # str: the district's code
+
+
 def import_appeals(params: AppealImportParams) -> AppealImportReport:
-    report = AppealImportReport()
-    clock = time.perf_counter()
+    """Read, validate, locate and (with `commit`) store a hotline export, all or nothing."""
+    report = AppealImportReport(path=str(params.path), dry_run=not params.commit)
+    return run_table_import(params, report, COLUMNS, REQUIRED, validate, locate, write)
 
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        report.seconds[name] = now - clock
-        clock = now
 
-    mapping = {**COLUMNS, **params.columns}
-    try:
-        frame = read_table(params.path, sheet=params.sheet, encoding=params.encoding)
-        require_columns(frame, mapping, REQUIRED, Path(params.path).name)
-    except TableError as exc:
-        report.errors.append(str(exc))
-        return report
-    n = report.rows = len(frame)
-    rows = frame["__row"].to_numpy()
+# --- 1. validate ------------------------------------------------------------------------------
 
-    def column(key: str, default: str = "") -> pd.Series:
-        name = mapping[key]
-        return frame[name] if name in frame.columns else pd.Series([default] * n)
 
-    lap("read")
-    # Categories, channels, statuses, times: checked set-wise, one message per bad row.
+def validate(table: Table, params: AppealImportParams, report: AppealImportReport) -> AppealRows:
+    """Every cell checked, every problem rejected with its row and column; the typed batch."""
+    rows = table.rows
+    check_filled(table, REQUIRED, report)
+    check_unique(table, "source_ref", report)
+    check_lengths(table, {
+        "source_ref": Appeal._meta.get_field("source_ref").max_length,
+        "address": Appeal._meta.get_field("address").max_length,
+        "contact_phone": Appeal._meta.get_field("contact_phone").max_length,
+        "description": settings.GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"],
+    }, report)
+
     category_ids = dict(Category.objects.values_list("code", "id"))
-    category = column("category")
-    for r, c in zip(rows[~category.isin(category_ids)], category[~category.isin(category_ids)],
-                    strict=True):
-        report.errors.append(f"row {r}: unknown category {c!r}")
-    channel = column("channel").replace("", params.channel)
-    bad = ~channel.isin(Channel.values)
-    report.errors += [f"row {r}: unknown channel {c!r}"
-                      for r, c in zip(rows[bad], channel[bad], strict=True)]
-    status_raw = column("status").str.lower()
-    status = status_raw.map(lambda s: STATUS_MAP.get(s, s if s in Status.values else None))
-    report.errors += [f"row {r}: unknown status {s!r}"
-                      for r, s in zip(rows[status.isna()], status_raw[status.isna()], strict=True)]
-    reported = pd.to_datetime(column("reported_at"), errors="coerce", format="mixed")
-    if reported.dt.tz is None:
-        reported = reported.dt.tz_localize(settings.TIME_ZONE)
-    report.errors += [f"row {r}: reported_at {v!r} is not a date and time"
-                      for r, v in zip(rows[reported.isna()], column("reported_at")[reported.isna()],
-                                      strict=True)]
-    source = column("source_ref")
-    dup = source.duplicated() | (source == "")
-    report.errors += [f"row {r}: source id {s!r} is empty or repeated"
-                      for r, s in zip(rows[dup], source[dup], strict=True)]
-    description_limit = settings.GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"]
-    long = column("description").str.len() > description_limit
-    report.errors += [f"row {r}: description longer than {description_limit} characters"
-                      for r in rows[long]]
+    category = table.column("category")
+    unknown = (~category.isin(category_ids) & (category != "")).to_numpy()
+    report.reject_rows(rows[unknown], [_("unknown category %(code)r") % {"code": c}
+                                       for c in category[unknown]], table.name("category"))
 
-    # Coordinates where given, else the address.
-    x_raw, y_raw = column("x"), column("y")
-    has_xy = (x_raw != "") | (y_raw != "")
-    crs_values = column("crs").replace("", params.crs).to_numpy(dtype=object)
-    lon = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    if has_xy.any():
-        sub = frame[has_xy.to_numpy()].assign(__x=x_raw[has_xy], __y=y_raw[has_xy])
-        lon_s, lat_s, _ok = convert_coordinates(sub, "__x", "__y", crs_values[has_xy.to_numpy()],
-                                                report.errors)
-        lon[has_xy.to_numpy()], lat[has_xy.to_numpy()] = lon_s, lat_s
-    lap("validate")
-    if report.errors:
-        return report
-    address = column("address")
+    channel = table.column("channel").replace("", str(params.channel)).to_numpy(dtype=object)
+    allowed = set(Channel.values) if params.actor is None else allowed_channels(params.actor)
+    for bad, message in (
+        (~np.isin(channel, Channel.values), _("unknown channel %(channel)r")),
+        (np.isin(channel, Channel.values) & ~np.isin(channel, list(allowed)),
+         _("you may not import appeals on the channel %(channel)r")),
+    ):
+        report.reject_rows(rows[bad], [message % {"channel": c} for c in channel[bad]],
+                           table.name("channel"))
+
+    status_text = table.column("status").str.lower()
+    words = {**{s: s for s in Status.values}, **STATUS_MAP}  # ours, and the exports' words
+    status = status_text.map(words)
+    unmapped = status.isna().to_numpy()
+    report.reject_rows(rows[unmapped], [_("unknown status %(status)r") % {"status": s}
+                                        for s in status_text[unmapped]], table.name("status"))
+
+    when_text = table.column("reported_at")
+    reported = _times(when_text)
+    not_time = reported.isna() & (when_text != "").to_numpy()
+    report.reject_rows(rows[not_time], [_("%(column)s %(value)r is not a date and time")
+                                        % {"column": table.name("reported_at"), "value": v}
+                                        for v in when_text[not_time]],
+                       table.name("reported_at"))
+
+    has_xy = ((table.column("x") != "") | (table.column("y") != "")).to_numpy()
+    lon, lat = coordinates_to_wgs84(table, report, params.crs, where=has_xy)
+    crs = table.column("crs").replace("", params.crs).to_numpy(dtype=object)
+    return AppealRows(
+        row=rows,
+        source_ref=table.column("source_ref").to_numpy(dtype=object),
+        category_id=category.map(category_ids).fillna(-1).astype(np.int64).to_numpy(),
+        channel=channel,
+        status=status.fillna("").astype(str).to_numpy(dtype=object),
+        reported_at=reported,
+        raw_x=np.where(has_xy, to_float(table.column("x")).to_numpy(dtype=float), np.nan),
+        raw_y=np.where(has_xy, to_float(table.column("y")).to_numpy(dtype=float), np.nan),
+        raw_crs=np.where(has_xy, crs, ""),
+        lon=lon,
+        lat=lat,
+        address=table.column("address").to_numpy(dtype=object),
+        description=table.column("description").to_numpy(dtype=object),
+        contact_phone=table.column("contact_phone").to_numpy(dtype=object),
+    )
+
+
+def _times(text: pd.Series) -> pd.DatetimeIndex:
+    """Times as written; one without a UTC offset is local time of the deployment. NaT where
+    the text is not a time (or a local time that does not exist)."""
+    zone = timezone.get_default_timezone()
+    try:
+        parsed = pd.DatetimeIndex(pd.to_datetime(text, errors="coerce", format="mixed"))
+    except ValueError:  # some rows carry a UTC offset and others do not: one by one
+        return pd.DatetimeIndex([_time(v, zone) for v in text], tz="UTC").tz_convert(zone)
+    if parsed.tz is None:
+        return parsed.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    return parsed.tz_convert(zone)
+
+
+def _time(text: str, zone: dt.tzinfo) -> pd.Timestamp:
+    moment = pd.to_datetime(text, errors="coerce")
+    if pd.isna(moment):
+        return pd.NaT
+    if moment.tzinfo is None:
+        moment = moment.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    return moment.tz_convert("UTC")
+
+
+# --- 2. locate --------------------------------------------------------------------------------
+
+
+def locate(rows: AppealRows, params: AppealImportParams, report: AppealImportReport,
+           ) -> Placement:
+    """Geocode the rows without coordinates, assign every point, find each row's district."""
+    n = len(rows)
+    lon, lat = rows.lon.copy(), rows.lat.copy()
     building = np.full(n, -1, dtype=np.int64)
     score = np.full(n, np.nan)
-    need = np.flatnonzero(~has_xy.to_numpy() & (address != "").to_numpy())
+    need = np.flatnonzero(np.isnan(lon) & (rows.address != ""))
     if len(need):
         index = address_index()
         threshold = settings.GEOGRID["GEOCODE_MIN_SCORE"]
         for i in need:
-            hit = index.lookup(address.iat[i], threshold)
+            hit = index.lookup(rows.address[i], threshold)
             if hit is not None:
                 lon[i], lat[i], building[i], score[i] = hit.lon, hit.lat, hit.building_id, hit.score
     report.geocoded = int((building >= 0).sum())
-    lap("geocode")
     located = np.isfinite(lon)
-    grid_id = np.full(n, -1, dtype=np.int64)
-    method = np.full(n, METHODS.index("unlocated"), dtype=np.uint8)
-    distance = np.full(n, np.nan)
+    placed = BulkAssignment(np.full(n, -1, dtype=np.int64),
+                            np.full(n, METHOD_CODE["unlocated"], dtype=np.uint8),
+                            np.full(n, np.nan))
     if located.any():
-        result = assign_many(lon[located], lat[located])
-        grid_id[located], method[located], distance[located] = (
-            result.grid_id, result.method, result.distance_m)
-    report.assignment = {name: int((method == i).sum()) for i, name in enumerate(METHODS)}
-    unl = np.flatnonzero(method == METHODS.index("unlocated"))
-    report.unlocated = [{"row": int(rows[i]), "source_ref": source.iat[i],
-                         "address": address.iat[i]} for i in unl]
-    lap("assign")
-    if not params.commit:
-        return report
-    _write(report, params, frame, column, category_ids, channel, status, reported, lon, lat,
-           x_raw, y_raw, crs_values, has_xy.to_numpy(), building, score, grid_id, method,
-           distance)
-    lap("write")
-    return report
+        part = assign_many(lon[located], lat[located])
+        placed.grid_id[located], placed.method[located] = part.grid_id, part.method
+        placed.distance_m[located] = part.distance_m
+    report.assignment = placed.counts()
+    report.unlocated = [UnlocatedRow(int(rows.row[i]), rows.source_ref[i], rows.address[i])
+                        for i in np.flatnonzero(placed.method == METHOD_CODE["unlocated"])]
+    return Placement(lon, lat, building, score, placed, _districts(placed.grid_id, lon, lat))
 
 
-def _write(report, params, frame, column, category_ids, channel, status, reported, lon, lat,
-           x_raw, y_raw, crs_values, has_xy, building, score, grid_id, method, distance) -> None:
-    n = len(frame)
-    district_len = code_lengths()[1]
-    nan_to_none = lambda a: [None if v != v else v for v in a.tolist()]  # noqa: E731
-    x = pd.to_numeric(x_raw, errors="coerce").to_numpy()
-    y = pd.to_numeric(y_raw, errors="coerce").to_numpy()
-    payload = zip(
-        range(n), column("source_ref").tolist(),
-        column("category").map(category_ids).tolist(), channel.tolist(),
-        [str(s) for s in status.tolist()], nan_to_none(lon), nan_to_none(lat),
-        nan_to_none(np.where(has_xy, x, np.nan)), nan_to_none(np.where(has_xy, y, np.nan)),
-        np.where(has_xy, crs_values, "").tolist(), column("address").tolist(),
-        column("description").tolist(), column("contact_phone").tolist(),
-        [t.isoformat() for t in reported], [None if b < 0 else int(b) for b in building.tolist()],
-        nan_to_none(score), [None if g < 0 else int(g) for g in grid_id.tolist()],
-        [METHODS[m] for m in method.tolist()], nan_to_none(distance),
-        strict=True,
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
+def _districts(grid_id: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The district of each row's grid (its code's prefix); for a row without a grid, the one
+    district_for_point gives — asked once per distinct point, unlocated rows being few."""
+    width = code_lengths()[Level.DISTRICT]
+    ids = np.unique(grid_id[grid_id >= 0]).tolist()
+    codes = dict(Grid.objects.filter(pk__in=ids).values_list("pk", "code"))
+    district = np.array([codes[g][:width] if g >= 0 else "" for g in grid_id.tolist()],
+                        dtype=object)
+    asked: dict[tuple[float | None, float | None], str] = {}
+    for i in np.flatnonzero(grid_id < 0):
+        point = (None, None) if np.isnan(lon[i]) else (float(lon[i]), float(lat[i]))
+        if point not in asked:
+            asked[point] = district_for_point(*point)
+        district[i] = asked[point]
+    return district
+
+
+# --- 3. write ---------------------------------------------------------------------------------
+
+
+def write(rows: AppealRows, placed: Placement, params: AppealImportParams,
+          report: AppealImportReport) -> None:
+    """Store the rows not imported before, with tracking numbers and timeline rows; runs inside
+    importers.report.write_atomically (one transaction, rolled back for a dry run)."""
+    with connection.cursor() as cursor:
+        new = ~_imported_before(cursor, rows)
+        report.created = rows.source_ref[new].tolist()
+        report.unchanged = rows.source_ref[~new].tolist()
+        if not new.any():
+            return
+        numbers = _tracking_numbers(rows, placed.district, new)
         raw = cursor.cursor
         raw.execute("DROP TABLE IF EXISTS _imp_appeal")  # a caller's outer transaction may hold one
         raw.execute(
-            """CREATE TEMP TABLE _imp_appeal (i int, source_ref text, category_id bigint,
-               channel text, status text, lon float8, lat float8, raw_x float8, raw_y float8,
-               raw_crs text, address text, description text, contact_phone text,
-               reported_at timestamptz, building_id bigint, score float8, grid_id bigint,
-               method text, dist float8, district text, day date, seq int) ON COMMIT DROP"""
+            """CREATE TEMP TABLE _imp_appeal (i int, row int, tracking text, district text,
+               source_ref text, category_id bigint, channel text, status text, reported_at
+               timestamptz, raw_x float8, raw_y float8, raw_crs text, address text,
+               description text, contact_phone text, lon float8, lat float8, building_id bigint,
+               score float8, grid_id bigint, method text, dist float8) ON COMMIT DROP"""
         )
-        with raw.copy(
-            "COPY _imp_appeal (i, source_ref, category_id, channel, status, lon, lat, raw_x,"
-            " raw_y, raw_crs, address, description, contact_phone, reported_at, building_id,"
-            " score, grid_id, method, dist) FROM STDIN"
-        ) as copy:
-            for row in payload:
-                copy.write_row(row)
-        raw.execute(
-            "DELETE FROM _imp_appeal i USING layers_appeal a"
-            " WHERE a.channel = i.channel AND a.source_ref = i.source_ref"
-        )
-        report.skipped_existing = raw.rowcount
-        # District: the assigned grid's code prefix, else the nearest district, else default.
-        raw.execute(
-            """
-            UPDATE _imp_appeal i SET district = left(g.code, %s)
-              FROM geogrid_grid g WHERE g.id = i.grid_id
-            """,
-            (district_len,),
-        )
-        raw.execute(
-            """
-            UPDATE _imp_appeal i SET district = COALESCE((
-                SELECT code FROM geogrid_grid d WHERE d.level = 1 AND d.valid_to IS NULL
-                ORDER BY CASE WHEN i.lon IS NULL THEN 0
-                         ELSE d.boundary <-> ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326) END,
-                         d.code LIMIT 1), NULLIF(%s, ''), %s)
-             WHERE district IS NULL
-            """,
-            (settings.GEOGRID.get("DEFAULT_DISTRICT_CODE", ""), "0" * district_len),
-        )
-        # Tracking numbers: reserve one block per (district, local day), number within it.
-        raw.execute(
-            "UPDATE _imp_appeal SET day = (reported_at AT TIME ZONE %s)::date",
-            (settings.TIME_ZONE,),
-        )
-        raw.execute(
-            """
-            WITH need AS (SELECT district, day, count(*) AS n FROM _imp_appeal GROUP BY 1, 2),
-            got AS (
-                INSERT INTO layers_trackingsequence (district_code, day, last)
-                SELECT district, day, n FROM need
-                ON CONFLICT (district_code, day)
-                DO UPDATE SET last = layers_trackingsequence.last + EXCLUDED.last
-                RETURNING district_code, day, last
-            )
-            UPDATE _imp_appeal i SET seq = got.last - need.n + r.k
-              FROM (SELECT i AS idx, row_number() OVER (PARTITION BY district, day
-                                                       ORDER BY reported_at, i) AS k
-                      FROM _imp_appeal) r, got, need
-             WHERE r.idx = i.i AND got.district_code = i.district AND got.day = i.day
-               AND need.district = i.district AND need.day = i.day
-            """
-        )
+        with raw.copy("COPY _imp_appeal FROM STDIN") as copy:
+            for values in _copy_rows(rows, placed, numbers, np.flatnonzero(new)):
+                copy.write_row(values)
         raw.execute(
             """
             INSERT INTO layers_appeal (tracking, token_hash, district_code, location, raw_x, raw_y,
                 raw_crs, address, building_id, geocode_score, category_id, description, channel,
                 source_ref, contact_phone, status, grid_id, assignment, assignment_distance_m,
                 reported_at, created_at, updated_at)
-            SELECT district || '-' || to_char(day, 'YYYYMMDD') || '-' || lpad(seq::text, 5, '0'),
-                   '', district,
+            SELECT tracking, '', district,
                    CASE WHEN lon IS NULL THEN NULL
                         ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
                    raw_x, raw_y, raw_crs, address, building_id, score, category_id, description,
@@ -297,15 +347,76 @@ def _write(report, params, frame, column, category_ids, channel, status, reporte
               FROM _imp_appeal ORDER BY i
             """
         )
-        report.imported = raw.rowcount
-        raw.execute(
+        actor = params.actor
+        timeline.insert_from_select(
+            cursor,
             """
-            INSERT INTO layers_appealevent (appeal_id, kind, at, actor_id, data)
-            SELECT a.id, 'imported', now(), NULL,
-                   jsonb_build_object('file', %s::text, 'method', i.method)
-              FROM _imp_appeal i JOIN layers_appeal a
-                ON a.channel = i.channel AND a.source_ref = i.source_ref
+            SELECT a.id, %s, now(), %s, %s, '', i.status, '',
+                   jsonb_build_object('file', %s::text, 'row', i.row, 'method', i.method,
+                                      'version_id', i.grid_id)
+              FROM _imp_appeal i JOIN layers_appeal a ON a.tracking = i.tracking
             """,
-            (Path(params.path).name,),
+            (AppealEvent.Kind.IMPORTED.value, actor.pk if actor else None,
+             submitter_role(actor) if actor else SYSTEM_ROLE, Path(params.path).name),
         )
-    report.committed = True
+
+
+def _imported_before(cursor: CursorWrapper, rows: AppealRows) -> np.ndarray:
+    """True for rows whose (channel, order id) is already stored."""
+    cursor.execute(
+        """
+        SELECT f.i - 1
+          FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS f(channel, source_ref, i)
+          JOIN layers_appeal a ON a.channel = f.channel AND a.source_ref = f.source_ref
+         WHERE a.source_ref <> ''
+        """,
+        (rows.channel.tolist(), rows.source_ref.tolist()),
+    )
+    before = np.zeros(len(rows), dtype=bool)
+    before[[i for (i,) in cursor.fetchall()]] = True
+    return before
+
+
+def _tracking_numbers(rows: AppealRows, district: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Tracking numbers of the `new` rows ('' elsewhere): one block of sequence numbers reserved
+    per (district, local day), in that order so concurrent imports lock alike, then numbered by
+    time of report and file order."""
+    chosen = np.flatnonzero(new)
+    at = rows.reported_at[chosen]
+    # tracking.local_day of every row, vectorised: the day in the current time zone.
+    day = at.tz_convert(timezone.get_current_timezone()).normalize()
+    order = pd.DataFrame({"district": district[chosen], "day": day, "at": at, "i": chosen})
+    order = order.sort_values(["district", "day", "at", "i"], kind="stable")
+    numbers = np.full(len(rows), "", dtype=object)
+    for (code, midnight), group in order.groupby(["district", "day"], sort=False):
+        date = midnight.date()
+        block = tracking.reserve(code, date, len(group))
+        numbers[group["i"].to_numpy()] = [tracking.format_tracking(code, date, s) for s in block]
+    return numbers
+
+
+def _copy_rows(rows: AppealRows, placed: Placement, numbers: np.ndarray,
+               chosen: np.ndarray) -> Iterator[tuple]:
+    """The COPY rows of `chosen`, in the column order of _imp_appeal (NaN and -1 → NULL)."""
+
+    def floats(values: np.ndarray) -> list[float | None]:
+        return [None if v != v else v for v in values[chosen].tolist()]
+
+    def ids(values: np.ndarray) -> list[int | None]:
+        return [None if v < 0 else v for v in values[chosen].tolist()]
+
+    def plain(values: np.ndarray) -> list:
+        return values[chosen].tolist()
+
+    assignment = placed.assignment
+    return zip(
+        chosen.tolist(), plain(rows.row), plain(numbers), plain(placed.district),
+        plain(rows.source_ref), plain(rows.category_id), plain(rows.channel),
+        plain(rows.status), rows.reported_at[chosen].to_pydatetime().tolist(),
+        floats(rows.raw_x), floats(rows.raw_y), plain(rows.raw_crs), plain(rows.address),
+        plain(rows.description), plain(rows.contact_phone), floats(placed.lon),
+        floats(placed.lat), ids(placed.building_id), floats(placed.geocode_score),
+        ids(assignment.grid_id), [METHODS[m] for m in assignment.method[chosen].tolist()],
+        floats(assignment.distance_m),
+        strict=True,
+    )

@@ -1,14 +1,15 @@
 """Turn a read layer into validated grid features: geometry in EPSG:4326, code, level, parent.
 
 Geometry work is vectorised with shapely; only the per-feature bookkeeping is a Python loop.
-Every problem becomes a rejection naming the feature's index and code.
+Every problem becomes a FeatureRejection naming the feature's index, code and field. Nothing
+here reads the database: what the checks need from it (current codes and levels, candidate
+parents) is passed in by importers.grids.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyproj
@@ -17,9 +18,8 @@ from django.utils.translation import gettext as _
 
 from geogrid.hierarchy import Level, code_lengths, code_problem, level_for_code
 from importers.grid_reader import GridFileError, RawLayer
-
-if TYPE_CHECKING:
-    from importers.grids import GridImportParams
+from importers.params import GridImportParams
+from importers.report import FeatureRejection
 
 WGS84 = pyproj.CRS.from_epsg(4326)
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -28,10 +28,9 @@ MAX_REPAIR_CHANGE = 0.01  # default for settings.GEOGRID["FIX_INVALID_MAX_AREA_C
 AREA_OF_USE_MARGIN = 1.0  # degrees: boundaries near a zone's edge are still plausible
 
 
-@dataclass(frozen=True)
-class FeatureRejected:
-    code: str | None
-    reason: str
+# A current grid that may be a feature's parent: code, level, boundary as WKB (EPSG:4326).
+Candidate = tuple[str, int, bytes]
+GEOMETRY_FIELD = "geometry"
 
 
 @dataclass
@@ -214,13 +213,13 @@ def _to_wgs84(geoms: np.ndarray, source: pyproj.CRS, reasons: dict[int, str]) ->
     return geoms
 
 
-def _polygonal(geom) -> shapely.MultiPolygon | None:
+def _polygonal(geom: shapely.Geometry) -> shapely.MultiPolygon | None:
     parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
     polygons = [q for p in parts for q in shapely.get_parts(p)]
     return shapely.MultiPolygon(polygons) if polygons else None
 
 
-def _area_m2(geom) -> float:
+def _area_m2(geom: shapely.Geometry) -> float:
     return abs(GEOD.geometry_area_perimeter(geom)[0])
 
 
@@ -231,34 +230,41 @@ def parse_features(
     repairs: dict[int, tuple[float, float]],
     params: GridImportParams,
     known: dict[str, int],
-) -> tuple[list[Feature], dict[int, FeatureRejected]]:
-    """Codes, names, levels and parents; `known` maps current codes in the database to levels."""
+    candidates: list[Candidate] | None = None,
+) -> tuple[list[Feature], list[FeatureRejection]]:
+    """Codes, names, levels and parents; `known` maps current codes in the database to levels,
+    `candidates` are the current grids a feature may lie in (for `parent_by_location`)."""
     code_col = field_name(raw, params.code_field, "--code-field")
     name_col = field_name(raw, params.name_field, "--name-field")
     codes = text_values(raw, code_col)
     names = text_values(raw, name_col)
     check_encoding(raw, names, name_col, params.encoding)
     parents: list[str] | None = None
+    parent_col = code_col  # without a parent field the parent comes from the code
     if params.parent_field:
-        parents = text_values(raw, field_name(raw, params.parent_field, "--parent-field"))
+        parent_col = field_name(raw, params.parent_field, "--parent-field")
+        parents = text_values(raw, parent_col)
     lengths = code_lengths()
     if params.parent_by_location:
-        codes, parents = _parents_by_location(codes, geoms, known, params.level, lengths)
+        codes, parents = _parents_by_location(codes, geoms, candidates or [], params.level,
+                                              lengths)
+    columns = {"code": code_col, "name": name_col, "parent": parent_col,
+               GEOMETRY_FIELD: GEOMETRY_FIELD}
 
-    rejected: dict[int, FeatureRejected] = {}
+    rejected: list[FeatureRejection] = []
     in_file: dict[str, int] = {}
     for i, code in enumerate(codes):
         if code and code not in in_file:
             in_file[code] = i
     features: list[Feature] = []
     for i, (code, name) in enumerate(zip(codes, names, strict=True)):
-        reason = reasons.get(i) or _feature_problem(
+        problem = (GEOMETRY_FIELD, reasons[i]) if i in reasons else _feature_problem(
             i, code, name, parents[i] if parents else None, params.level, in_file, known, lengths
         )
-        if isinstance(reason, str):
-            rejected[i] = FeatureRejected(code or None, reason)
+        if isinstance(problem[0], str):  # (field, message); accepted is (level, parent)
+            rejected.append(FeatureRejection(i, problem[1], columns[problem[0]], code))
             continue
-        level, parent_code = reason
+        level, parent_code = problem
         change = repairs.get(i)
         features.append(
             Feature(
@@ -284,20 +290,20 @@ def _feature_problem(
     in_file: dict[str, int],
     known: dict[str, int],
     lengths: dict[int, int],
-) -> str | tuple[int, str | None]:
-    """Why feature `i` cannot be imported, or its (level, parent code)."""
+) -> tuple[str, str] | tuple[int, str | None]:
+    """Why feature `i` cannot be imported as (field, message), or its (level, parent code)."""
     if not code:
-        return _("it has no code")
+        return "code", _("it has no code")
     if in_file[code] != i:
-        return _("code %(code)s appears again (first at feature %(first)d)") % {
+        return "code", _("code %(code)s appears again (first at feature %(first)d)") % {
             "code": code,
             "first": in_file[code],
         }
     if not name:
-        return _("it has no name")
+        return "name", _("it has no name")
     level = forced_level or level_for_code(code)
     if level is None:
-        return _("no level has %(n)d-digit codes (%(lengths)s)") % {
+        return "code", _("no level has %(n)d-digit codes (%(lengths)s)") % {
             "n": len(code),
             "lengths": ", ".join(f"{Level(k).label} {v}" for k, v in sorted(lengths.items())),
         }
@@ -307,17 +313,17 @@ def _feature_problem(
         parent_code = None
     problem = code_problem(level, code, parent_code or None)
     if problem:
-        return str(problem)
+        return "code", str(problem)
     if parent_code:
         parent_level = known.get(parent_code)
         if parent_code in in_file:
             parent_level = forced_level or level_for_code(parent_code)
         if parent_level is None:
-            return _("its parent grid %(parent)s is neither in the file nor in the database") % {
-                "parent": parent_code
-            }
+            return "parent", _(
+                "its parent grid %(parent)s is neither in the file nor in the database"
+            ) % {"parent": parent_code}
         if parent_level != level - 1:
-            return _("its parent %(parent)s is a %(got)s, not a %(want)s") % {
+            return "parent", _("its parent %(parent)s is a %(got)s, not a %(want)s") % {
                 "parent": parent_code,
                 "got": Level(parent_level).label,
                 "want": Level(level - 1).label,
@@ -328,30 +334,24 @@ def _feature_problem(
 def _parents_by_location(
     codes: list[str],
     geoms: np.ndarray,
-    known: dict[str, int],
+    candidates: list[Candidate],
     forced_level: int | None,
     lengths: dict[int, int],
 ) -> tuple[list[str], list[str]]:
-    """Parent = the current grid one level up that contains the feature's point on surface.
+    """Parent = the candidate one level up that contains the feature's point on surface.
 
     A code shorter than its level's length is a local number inside the parent ("3" → the
     parent's code + "003"), as surveying files often number grids per community.
     """
-    from geogrid.models import Grid
-
-    points = shapely.point_on_surface(geoms)
     parents = [""] * len(codes)
     out_codes = list(codes)
-    candidates = Grid.objects.current()
-    if forced_level:
-        candidates = candidates.filter(level=forced_level - 1)
-    rows = list(candidates.values_list("code", "level", "boundary"))
-    if not rows:
+    if not candidates:
         return out_codes, parents
-    tree = shapely.STRtree([shapely.from_wkb(bytes(b.wkb)) for _c, _l, b in rows])
+    points = shapely.point_on_surface(geoms)
+    tree = shapely.STRtree(shapely.from_wkb([wkb for _code, _level, wkb in candidates]))
     hits = tree.query(points, predicate="within")
     for point_index, row_index in zip(*hits, strict=True):
-        code, level = rows[row_index][0], rows[row_index][1]
+        code, level, _wkb = candidates[row_index]
         own_level = forced_level or level_for_code(codes[point_index]) or level + 1
         if level != own_level - 1:
             continue

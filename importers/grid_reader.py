@@ -17,10 +17,12 @@ import pyogrio.raw
 from django.utils.translation import gettext as _
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from importers.report import ImportFileError, first_line
+
 SHAPEFILE_SIDECARS = (".dbf", ".shx")
 
 
-class GridFileError(ValueError):
+class GridFileError(ImportFileError):
     """The file as a whole cannot be imported; the message says why and what to do."""
 
 
@@ -58,7 +60,7 @@ def read_layer(
     except (DataSourceError, OSError) as exc:
         raise GridFileError(
             _("cannot read %(file)s: not a readable GIS file (%(reason)s)")
-            % {"file": path.name, "reason": _first_line(exc)}
+            % {"file": path.name, "reason": first_line(exc)}
         ) from exc
     if layer is None:
         if len(layers) > 1:
@@ -78,7 +80,7 @@ def read_layer(
             meta, _fids, wkb, field_data = pyogrio.raw.read(source, layer=layer, encoding=encoding)
     except (DataSourceError, DataLayerError, OSError, UnicodeDecodeError, LookupError) as exc:
         raise GridFileError(
-            _("cannot read %(file)s: %(reason)s") % {"file": path.name, "reason": _first_line(exc)}
+            _("cannot read %(file)s: %(reason)s") % {"file": path.name, "reason": first_line(exc)}
         ) from exc
     names = list(meta["fields"])
     attributes = pd.DataFrame(dict(zip(names, field_data, strict=True)), columns=names)
@@ -103,6 +105,3 @@ def _size(path: Path) -> int:
                 size += sidecar.stat().st_size
     return size
 
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,22 +1,24 @@
 """Import grid boundaries from a GIS file: validate every feature, then upsert by code.
 
-`import_grids(GridImportParams(...))` returns a GridImportReport. Nothing is written unless the
-whole file is acceptable: any rejected feature or topology problem leaves the database as it was.
-A dry run (the default) does all the work, topology check included, inside a transaction that is
-rolled back, so it reports exactly what a commit would do.
+`import_grids(GridImportParams(...))` returns a GridImportReport (importers/report.py): created,
+updated (a new boundary version), renamed and unchanged codes, rejected features by index, code
+and field, repairs, topology problems. Nothing is written unless the whole file is acceptable:
+a file that cannot be read is the report's failure, and any rejected feature or topology
+problem leaves the database as it was. A dry run (the default) does all the work, topology check
+included, inside a transaction that is rolled back, so it reports exactly what a commit would do.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyproj
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.gis.db.models.functions import AsWKB
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
@@ -26,42 +28,18 @@ from geogrid.models import Grid
 from geogrid.signals import BoundaryChange
 from geogrid.topology import Kind, Problem, check_codes
 from geogrid.versions import announce, replace_boundaries
-from importers.grid_features import MAX_REPAIR_CHANGE, Feature, geometries_in_4326, parse_features
+from importers.grid_features import (
+    MAX_REPAIR_CHANGE,
+    Candidate,
+    Feature,
+    geometries_in_4326,
+    parse_features,
+)
 from importers.grid_reader import GridFileError, RawLayer, read_layer
+from importers.params import GridImportParams
+from importers.report import ImportFileError, ImportReport, write_atomically
 
 __all__ = ["GridFileError", "GridImportParams", "GridImportReport", "import_grids"]
-
-
-@dataclass
-class GridImportParams:
-    path: Path
-    layer: str | None = None
-    srid: int | None = None  # only for files without a CRS of their own
-    encoding: str | None = None  # attribute encoding, e.g. "gbk", when the file does not say
-    code_field: str = "code"
-    name_field: str = "name"
-    parent_field: str | None = None  # default: the parent's code is the code's prefix
-    level: int | None = None  # default: inferred from the code's length
-    parent_by_location: bool = False  # parent = the grid one level up containing the feature
-    fix_invalid: bool = False
-    allow_gaps: bool = False  # gaps become warnings (importing part of a parent's children)
-    commit: bool = False
-    actor: AbstractBaseUser | None = None
-    progress: bool = False
-
-
-@dataclass
-class Rejection:
-    index: int  # 0-based position of the feature in the layer
-    code: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        return _("feature %(index)d (code %(code)s): %(reason)s") % {
-            "index": self.index,
-            "code": self.code or "?",
-            "reason": self.reason,
-        }
 
 
 @dataclass
@@ -73,30 +51,23 @@ class Repair:
 
 
 @dataclass
-class GridImportReport:
-    path: str
-    layer: str
-    source_crs: str
-    features: int = 0
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)  # a new boundary version
+class GridImportReport(ImportReport):
+    layer: str = ""
+    source_crs: str = ""
     renamed: list[str] = field(default_factory=list)  # same boundary, new name
-    unchanged: list[str] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
     repaired: list[Repair] = field(default_factory=list)
     topology: list[Problem] = field(default_factory=list)  # problems that block the import
     warnings: list[Problem] = field(default_factory=list)
-    committed: bool = False
-    seconds: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return not self.rejected and not self.topology
+    def blocking(self) -> list[str]:
+        return [p.message for p in self.topology]
 
-    def lines(self) -> list[str]:
-        out = [str(r) for r in self.rejected]
-        out += [p.message for p in self.topology]
-        out += [_("warning: %(message)s") % {"message": p.message} for p in self.warnings]
+    def fail(self, message: str) -> None:
+        super().fail(message)
+        self.renamed = []
+
+    def details(self) -> list[str]:
+        out = [_("warning: %(message)s") % {"message": p.message} for p in self.warnings]
         out += [
             _("feature %(index)d (code %(code)s): repaired, area changed by %(m2)s m² (%(pct)s %%)")
             % {
@@ -107,97 +78,112 @@ class GridImportReport:
             }
             for r in self.repaired
         ]
-        verb = _("imported") if self.committed else _("would import (dry run)")
-        if not self.ok:
-            verb = _("nothing imported")
-        out.append(
-            _(
-                "%(file)s [%(layer)s, %(crs)s]: %(n)d features — %(verb)s: %(created)d created, "
-                "%(updated)d updated, %(renamed)d renamed, %(unchanged)d unchanged, "
-                "%(rejected)d rejected, %(topology)d topology problems"
-            )
-            % {
-                "file": Path(self.path).name,
-                "layer": self.layer,
-                "crs": self.source_crs,
-                "n": self.features,
-                "verb": verb,
-                "created": len(self.created),
-                "updated": len(self.updated),
-                "renamed": len(self.renamed),
-                "unchanged": len(self.unchanged),
-                "rejected": len(self.rejected),
-                "topology": len(self.topology),
-            }
-        )
         return out
 
-    def as_dict(self) -> dict:
-        data = asdict(self)
+    def summary(self) -> str:
+        if self.failure:
+            return super().summary()
+        return _(
+            "%(file)s [%(layer)s, %(crs)s]: %(n)d features — %(verb)s: %(created)d created, "
+            "%(updated)d updated, %(renamed)d renamed, %(unchanged)d unchanged, "
+            "%(rejected)d rejected, %(topology)d topology problems"
+        ) % {
+            "file": Path(self.path).name,
+            "layer": self.layer,
+            "crs": self.source_crs,
+            "n": self.rows,
+            "verb": self.verdict(),
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "renamed": len(self.renamed),
+            "unchanged": len(self.unchanged),
+            "rejected": self.rejected_rows,
+            "topology": len(self.topology),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        data = super().as_dict()
         data["topology"] = [p.as_feature() for p in self.topology]
         data["warnings"] = [p.as_feature() for p in self.warnings]
-        data["rejected"] = [dict(asdict(r), message=str(r)) for r in self.rejected]
-        data["ok"] = self.ok
         return data
 
 
 def import_grids(params: GridImportParams) -> GridImportReport:
     """Read, validate and (with `commit`) store the grids of one layer, all or nothing."""
-    started = time.perf_counter()
-    raw = read_layer(
-        params.path,
-        layer=params.layer,
-        encoding=params.encoding,
-        max_bytes=settings.GEOGRID.get("IMPORT_MAX_BYTES", 512 * 2**20),
-    )
-    source_crs = _source_crs(raw, params.srid)
-    report = GridImportReport(
-        path=str(params.path),
-        layer=raw.layer,
-        source_crs=_crs_label(source_crs),
-        features=len(raw.attributes),
-    )
+    report = GridImportReport(path=str(params.path), dry_run=not params.commit)
     bar = tqdm(
         total=4, desc=_("importing grids"), unit="step", disable=not params.progress, leave=False
     )
-    max_change = settings.GEOGRID.get("FIX_INVALID_MAX_AREA_CHANGE", MAX_REPAIR_CHANGE)
-    geometries, reasons, repairs = geometries_in_4326(
-        raw, source_crs, params.fix_invalid, max_change
-    )
-    bar.update()
-    features, rejections = parse_features(raw, geometries, reasons, repairs, params, _known_grids())
-    report.rejected = [
-        Rejection(index, reason.code, reason.reason) for index, reason in sorted(rejections.items())
-    ]
+    try:
+        features = _read_and_validate(params, report, bar)
+        if report.ok:
+            write_atomically(report, params.commit, lambda: _write(features, params, report, bar))
+    except ImportFileError as exc:
+        report.fail(str(exc))
+    finally:
+        bar.close()
+    return report
+
+
+def _read_and_validate(
+    params: GridImportParams, report: GridImportReport, bar: tqdm
+) -> list[Feature]:
+    with report.step("read"):
+        raw = read_layer(
+            params.path,
+            layer=params.layer,
+            encoding=params.encoding,
+            max_bytes=settings.GEOGRID.get("IMPORT_MAX_BYTES", 512 * 2**20),
+        )
+        source_crs = _source_crs(raw, params.srid)
+        report.layer, report.source_crs = raw.layer, _crs_label(source_crs)
+        report.rows = len(raw.attributes)
+    with report.step("validate"):
+        max_change = settings.GEOGRID.get("FIX_INVALID_MAX_AREA_CHANGE", MAX_REPAIR_CHANGE)
+        geometries, reasons, repairs = geometries_in_4326(
+            raw, source_crs, params.fix_invalid, max_change
+        )
+        bar.update()
+        candidates = _parent_candidates(params.level) if params.parent_by_location else None
+        features, report.rejected = parse_features(
+            raw, geometries, reasons, repairs, params, _known_grids(), candidates
+        )
     report.repaired = [
         Repair(f.index, f.code, f.repair_change_m2, f.repair_change_percent)
         for f in features
         if f.repair_change_m2 is not None
     ]
-    report.seconds["read_and_validate"] = time.perf_counter() - started
     bar.update()
-    if report.rejected:
-        bar.close()
-        return report
-    try:
-        with transaction.atomic():
-            _write(features, params, report, bar)
-            if not report.ok or not params.commit:
-                transaction.set_rollback(True)
-            else:
-                report.committed = True
-    except DatabaseError as exc:  # e.g. the database's GEOS judging validity differently
-        report.rejected.append(Rejection(-1, None, _first_line(exc)))
-        report.committed = False
-    bar.close()
-    report.seconds["total"] = time.perf_counter() - started
-    return report
+    return features
 
 
 def _write(
     features: list[Feature], params: GridImportParams, report: GridImportReport, bar: tqdm
 ) -> None:
-    started = time.perf_counter()
+    """Store, then check the topology of every touched family in the same transaction; tell
+    the receivers of boundaries_changed only when the import is going to be kept."""
+    with report.step("write"):
+        changes = _store(features, params, report)
+    bar.update()
+    with report.step("topology"):
+        touched = report.created + report.updated
+        if touched:
+            topology = check_codes(touched)
+            blocking = [
+                p for p in topology.problems if not (params.allow_gaps and p.kind == Kind.GAP)
+            ]
+            report.topology = blocking
+            report.warnings = [p for p in topology.problems if p not in blocking]
+    bar.update()
+    if report.ok and params.commit:
+        with report.step("announce"):
+            announce(changes, params.actor)
+
+
+def _store(
+    features: list[Feature], params: GridImportParams, report: GridImportReport
+) -> list[BoundaryChange]:
+    """Stage, classify and write the features; the boundary changes made, for `announce`."""
     when = timezone.now()
     with connection.cursor() as cursor:
         raw = cursor.cursor
@@ -262,21 +248,16 @@ def _write(
                 BoundaryChange(code, None, pk, GEOSGeometry(memoryview(wkb)))
                 for pk, code, wkb in raw.fetchall()
             ]
-    report.seconds["write"] = time.perf_counter() - started
-    bar.update()
-    started = time.perf_counter()
-    touched = report.created + report.updated
-    if touched:
-        topology = check_codes(touched)
-        blocking = [p for p in topology.problems if not (params.allow_gaps and p.kind == Kind.GAP)]
-        report.topology = blocking
-        report.warnings = [p for p in topology.problems if p not in blocking]
-    report.seconds["topology"] = time.perf_counter() - started
-    bar.update()
-    if report.ok and params.commit:
-        started = time.perf_counter()
-        announce(changes, params.actor)
-        report.seconds["announce"] = time.perf_counter() - started
+    return changes
+
+
+def _parent_candidates(level: int | None) -> list[Candidate]:
+    """Current grids a feature may lie in: one level above `level`, or all of them."""
+    grids = Grid.objects.current()
+    if level:
+        grids = grids.filter(level=level - 1)
+    rows = grids.annotate(wkb=AsWKB("boundary")).values_list("code", "level", "wkb")
+    return [(code, grid_level, bytes(wkb)) for code, grid_level, wkb in rows]
 
 
 def _known_grids() -> dict[str, int]:
@@ -321,6 +302,3 @@ def _crs_label(crs: pyproj.CRS) -> str:
     epsg = crs.to_epsg()
     return f"EPSG:{epsg} {crs.name}" if epsg else crs.name
 
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pyogrio
 import pytest
@@ -11,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from fixtures.samples.make_samples import EAST, ORIGIN_E, ORIGIN_N, WEST, hierarchy, write_all
 from geogrid.models import Grid
-from importers.grids import GridFileError, GridImportParams, import_grids
+from importers.grids import GridImportParams, import_grids
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +136,8 @@ def test_mixed_types_names_the_point_too(samples):
 def test_fix_invalid_refuses_a_repair_that_changes_the_area(samples):
     report = run(samples["self_intersecting"], fix_invalid=True, commit=True)
     (rejection,) = report.rejected
-    assert "a repair would change its area by 100.0 % (more than 1 %)" in rejection.reason
+    assert "a repair would change its area by 100.0 % (more than 1 %)" in rejection.message
+    assert rejection.field == "geometry" and rejection.key == EAST + "002"
     assert not Grid.objects.exists()
 
 
@@ -146,7 +148,7 @@ def test_fix_invalid_repairs_a_small_self_intersection(samples, tmp_path):
     x0, y0 = ORIGIN_E + 1000, ORIGIN_N
     spike = shapely.Polygon([(x0 + x, y0 + y) for x, y in ring])
     path = write_variant(tmp_path / "spike.geojson", {EAST + "002": spike})
-    assert "Self-intersection" in run(path).rejected[0].reason
+    assert "Self-intersection" in run(path).rejected[0].message
     report = run(path, fix_invalid=True, commit=True)
     assert report.ok, report.lines()
     (repair,) = report.repaired
@@ -154,39 +156,44 @@ def test_fix_invalid_repairs_a_small_self_intersection(samples, tmp_path):
     assert "repaired, area changed by" in "\n".join(report.lines())
 
 
+def failure(report) -> str:
+    """The failed report's reason; a refused file writes nothing and says so last."""
+    assert not report.ok and not report.committed
+    assert "nothing imported" in report.lines()[-1]
+    assert report.lines()[0] == report.failure
+    return report.failure
+
+
 def test_shapefile_without_prj_needs_srid(samples):
-    with pytest.raises(GridFileError, match=r"grids\.shp has no \.prj file.*pass --srid"):
-        run(samples["noprj"])
+    assert re.search(r"grids\.shp has no \.prj file.*pass --srid", failure(run(samples["noprj"])))
 
 
 def test_srid_contradicting_the_file_is_refused(samples):
-    with pytest.raises(GridFileError, match=r"says its coordinates are in EPSG:4548.*--srid"):
-        run(samples["shp"], srid=4326)
+    message = failure(run(samples["shp"], srid=4326))
+    assert re.search(r"says its coordinates are in EPSG:4548.*--srid", message)
 
 
 def test_gbk_attributes_need_the_encoding(samples):
-    with pytest.raises(GridFileError, match=r"looks like GBK text.*pass --encoding gbk"):
-        run(samples["gbk"])
+    message = failure(run(samples["gbk"]))
+    assert re.search(r"looks like GBK text.*pass --encoding gbk", message)
     report = run(samples["gbk"], encoding="gbk", commit=True)
     assert report.ok, report.lines()
     assert Grid.objects.get(code="350427").name == "沙县区"
 
 
 def test_missing_fields_are_named_with_the_option_to_use(samples):
-    with pytest.raises(GridFileError, match=r"has no field 'name' \(its fields are: code, level\)"):
-        run(samples["missing_fields"])
-    with pytest.raises(GridFileError, match=r"has no field 'gid'.*--code-field"):
-        run(samples["geojson"], code_field="gid")
+    message = failure(run(samples["missing_fields"]))
+    assert "has no field 'name' (its fields are: code, level)" in message
+    assert re.search(r"has no field 'gid'.*--code-field",
+                     failure(run(samples["geojson"], code_field="gid")))
 
 
 def test_corrupt_oversized_and_multi_layer_files(samples, settings):
-    with pytest.raises(GridFileError, match=r"cannot read corrupt.gpkg"):
-        run(samples["corrupt"])
-    with pytest.raises(GridFileError, match=r"several layers.*districts, grids|grids, districts"):
-        run(samples["gpkg"])
+    assert "cannot read corrupt.gpkg" in failure(run(samples["corrupt"]))
+    assert re.search(r"several layers \((districts, grids|grids, districts)\)",
+                     failure(run(samples["gpkg"])))
     settings.GEOGRID = {**settings.GEOGRID, "IMPORT_MAX_BYTES": 1000}
-    with pytest.raises(GridFileError, match=r"grids_4326.geojson is 0.0 MB, more than the"):
-        run(samples["geojson"])
+    assert "grids_4326.geojson is 0.0 MB, more than the" in failure(run(samples["geojson"]))
 
 
 def test_missing_parent_and_bad_codes_are_rejected(samples, tmp_path):
@@ -195,11 +202,14 @@ def test_missing_parent_and_bad_codes_are_rejected(samples, tmp_path):
     data["features"][0]["properties"]["code"] = "35042700100"  # 11 digits: no level
     path = tmp_path / "orphans.geojson"
     path.write_text(json.dumps(data), encoding="utf-8")
-    reasons = {r.code: r.reason for r in run(path).rejected}
-    assert reasons["35042700100"].startswith("no level has 11-digit codes")
+    rejected = {r.key: r for r in run(path).rejected}
+    assert rejected["35042700100"].message.startswith("no level has 11-digit codes")
+    assert rejected["35042700100"].field == "code"
     assert (
-        reasons[EAST] == "its parent grid 350427001001 is neither in the file nor in the database"
+        rejected[EAST].message
+        == "its parent grid 350427001001 is neither in the file nor in the database"
     )
+    assert str(rejected[EAST]).startswith(f"feature 1 (code {EAST}): its parent grid")
 
 
 def test_topology_problems_block_the_import(samples, tmp_path):
@@ -239,6 +249,15 @@ def test_command_is_a_thin_wrapper(samples, tmp_path, capsys):
     assert json.loads(out.read_text())["ok"] is True
     with pytest.raises(CommandError, match="pass --srid"):
         call_command("import_grids", str(samples["noprj"]))
-    with pytest.raises(SystemExit):
+    with pytest.raises(CommandError, match="1 problem; nothing was written"):
         call_command("import_grids", str(samples["unclosed_ring"]), "--commit")
+    assert "a ring is not closed" in capsys.readouterr().out
     assert not Grid.objects.exists()
+
+
+def test_command_records_the_importing_user(samples, django_user_model):
+    user = django_user_model.objects.create_user("gm")
+    call_command("import_grids", str(samples["zip"]), "--commit", "--user", "gm")
+    assert set(Grid.objects.values_list("changed_by", flat=True)) == {user.pk}
+    with pytest.raises(CommandError, match="--user nobody: no active user has this name"):
+        call_command("import_grids", str(samples["zip"]), "--user", "nobody")

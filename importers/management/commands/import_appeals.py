@@ -1,44 +1,27 @@
-"""manage.py import_appeals FILE [--commit] [--map ours=theirs ...] — see importers.appeals."""
+"""manage.py import_appeals FILE [--commit] [--map ours=theirs ...] [--user U] — see
+importers.appeals."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandParser
 
-from importers.appeals import COLUMNS, AppealImportParams, import_appeals
-
-
-def parse_map(values: list[str], known: dict[str, str]) -> dict[str, str]:
-    mapping = {}
-    for item in values or []:
-        ours, sep, theirs = item.partition("=")
-        if not sep or ours not in known:
-            raise CommandError(f"--map {item!r}: expected one of {', '.join(known)}=COLUMN")
-        mapping[ours] = theirs
-    return mapping
+from importers.appeals import COLUMNS, AppealImportParams, AppealImportReport, import_appeals
+from importers.management.base import TableImportCommand
 
 
-class Command(BaseCommand):
+class Command(TableImportCommand):
     help = "Import a 12345 hotline export (CSV/XLSX). Dry run unless --commit."
+    columns = COLUMNS
+    takes_user = True
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
-        parser.add_argument("--commit", action="store_true", help="write (all rows or none)")
-        parser.add_argument("--map", action="append", metavar="OURS=THEIRS",
-                            help=f"column mapping; ours: {', '.join(COLUMNS)}")
-        parser.add_argument("--crs", default="wgs84", help="CRS when the file has no crs column")
-        parser.add_argument("--channel", default="hotline_12345")
-        parser.add_argument("--sheet")
-        parser.add_argument("--encoding", default="utf-8")
+    def add_import_arguments(self, parser: CommandParser) -> None:
+        super().add_import_arguments(parser)
+        parser.add_argument("--channel", default="hotline_12345",
+                            help="channel of rows without a channel column or value")
 
-    def handle(self, *args, **opts):
-        report = import_appeals(AppealImportParams(
-            path=opts["file"], columns=parse_map(opts["map"], COLUMNS), crs=opts["crs"],
-            channel=opts["channel"], sheet=opts["sheet"], encoding=opts["encoding"],
-            commit=opts["commit"],
+    def run(self, options: dict[str, Any]) -> AppealImportReport:
+        return import_appeals(AppealImportParams(
+            **self.table_options(options), channel=options["channel"], actor=self.user(options),
         ))
-        for line in report.lines():
-            self.stdout.write(line)
-        if report.errors:
-            raise CommandError(f"{len(report.errors)} invalid rows; nothing was written")

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandParser
 
-from importers.grids import GridFileError, GridImportParams, import_grids
+from importers.grids import GridImportParams, GridImportReport, import_grids
+from importers.management.base import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import grid boundaries from a Shapefile (.shp or .zip), GeoJSON, GeoPackage or KML. "
         "Dry run unless --commit; all or nothing."
     )
+    takes_user = True
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("file", type=Path)
+    def add_import_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--layer", help="layer of a GeoPackage (or any multi-layer file)")
         parser.add_argument("--srid", type=int, help="EPSG code, only for files without a CRS")
         parser.add_argument("--encoding", help="attribute encoding when the file does not say")
@@ -29,12 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--parent-by-location", action="store_true")
         parser.add_argument("--fix-invalid", action="store_true")
         parser.add_argument("--allow-gaps", action="store_true")
-        parser.add_argument("--commit", action="store_true", help="write (default: dry run)")
-        parser.add_argument("--report-json", type=Path)
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args, **o) -> None:
-        params = GridImportParams(
+    def run(self, options: dict[str, Any]) -> GridImportReport:
+        o = options
+        return import_grids(GridImportParams(
             path=o["file"],
             layer=o["layer"],
             srid=o["srid"],
@@ -47,17 +46,6 @@ class Command(BaseCommand):
             fix_invalid=o["fix_invalid"],
             allow_gaps=o["allow_gaps"],
             commit=o["commit"],
+            actor=self.user(o),
             progress=not o["no_progress"] and sys.stderr.isatty(),
-        )
-        try:
-            report = import_grids(params)
-        except GridFileError as exc:
-            raise CommandError(str(exc)) from exc
-        if o["report_json"]:
-            o["report_json"].write_text(
-                json.dumps(report.as_dict(), ensure_ascii=False, indent=1, default=str), "utf-8"
-            )
-        for line in report.lines():
-            self.stdout.write(line)
-        if not report.ok:
-            sys.exit(1)
+        ))

@@ -1,5 +1,10 @@
-"""The appeal filters shared by tiles, heat, counts and reports: category, status, channel,
-period and grid subtree (code prefix), plus the viewer's grid scope.
+"""The appeal filter of tiles, heat, counts, per-grid rates and reports: the shared appeal filter
+(layers.appeals.filters: category, status incl. open, channel, grid subtree — the appeal list
+reads the same parameters) plus a period of local dates, and the viewer's grid scope.
+
+`MapFilterParams` reads and documents the parameters; `parse_filter(query, user)` gives the
+`AppealFilter`. An appeal without a grid counts for its district (its district_code), as in the
+appeal list and the statistics.
 
 A filter renders itself as SQL for each of the three places counts come from: the cube
 (pre-aggregated bins), the fact table (one narrow row per appeal, Morton-ordered) and the live
@@ -10,22 +15,24 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework import serializers
 
 from geogrid.access import assigned_codes
-from layers.appeals.models import OPEN_STATUSES, Category, Channel, Status
+from geogrid.periods import DayField
+from layers.appeals.filters import AppealFilterParams, FilterError, whole_number
 
 from .conf import conf
 
+__all__ = ["AppealFilter", "FilterError", "MapFilterParams", "parse_filter", "scope_prefixes"]
+
 EPOCH_MONTH = dt.date(1970, 1, 1)  # the cube's "all months" value
-
-
-class FilterError(ValueError):
-    """A filter parameter is malformed; the message names it (shown to the client as a 400)."""
+MAX_DAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,9 @@ class AppealFilter:
             params.append(local_midnight(self.date_to + dt.timedelta(days=1)))
         if self.prefixes is not None:
             inner = _any_prefix("code", self.prefixes, params)
-            where.append(f"{alias}.grid_id IN (SELECT id FROM geogrid_grid WHERE {inner})")
+            district = _any_prefix(f"{alias}.district_code", self.prefixes, params)
+            where.append(f"({alias}.grid_id IN (SELECT id FROM geogrid_grid WHERE {inner})"
+                         f" OR ({alias}.grid_id IS NULL AND {district}))")
         return _join(where), params
 
 
@@ -167,26 +176,6 @@ def local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_default_timezone())
 
 
-def _list(query: QueryDict, name: str) -> list[str]:
-    out: list[str] = []
-    for value in query.getlist(name):
-        out.extend(v.strip() for v in value.split(",") if v.strip())
-    return out
-
-
-def _date(query: QueryDict, name: str) -> dt.date | None:
-    value = query.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise FilterError(
-            _("%(name)s must be a date like 2026-05-01, not %(value)r") % {"name": name,
-                                                                        "value": value}
-        ) from None
-
-
 def scope_prefixes(user, requested: str | None) -> tuple[str, ...] | None:
     """The grid prefixes a user may see, narrowed to `requested`. None means everywhere."""
     if user.is_authenticated and user.is_active and user.is_superuser:
@@ -199,47 +188,44 @@ def scope_prefixes(user, requested: str | None) -> tuple[str, ...] | None:
     return tuple(root for root in roots if root.startswith(requested))
 
 
-def parse_filter(query: QueryDict, user=None) -> AppealFilter:
-    """Read ?category=&status=&channel=&from=&to=&days=&grid= (lists comma-separated or
-    repeated; status=open means every open status)."""
-    codes = _list(query, "category")
-    ids: list[int] = []
-    if codes:
-        found = dict(Category.objects.filter(code__in=codes).values_list("code", "id"))
-        unknown = sorted(set(codes) - set(found))
-        if unknown:
-            raise FilterError(_("unknown category: %(codes)s") % {"codes": ", ".join(unknown)})
-        ids = sorted(found.values())
-    statuses: list[str] = []
-    for status in _list(query, "status"):
-        if status == "open":
-            statuses.extend(s.value for s in OPEN_STATUSES)
-        elif status in Status.values:
-            statuses.append(status)
-        else:
-            raise FilterError(_("unknown status: %(status)s") % {"status": status})
-    channels = _list(query, "channel")
-    bad = sorted(set(channels) - set(Channel.values))
-    if bad:
-        raise FilterError(_("unknown channel: %(channel)s") % {"channel": ", ".join(bad)})
-    date_from, date_to = _date(query, "from"), _date(query, "to")
-    days = query.get("days", "").strip()
-    if days:
-        if not days.isdigit() or not 0 < int(days) <= 3660:
-            raise FilterError(_("days must be a whole number from 1 to 3660"))
-        date_to = date_to or timezone.localdate()
-        date_from = date_to - dt.timedelta(days=int(days) - 1)
-    if date_from and date_to and date_from > date_to:
-        raise FilterError(_("the period starts after it ends"))
-    grid = query.get("grid", "").strip() or None
-    if grid is not None and not grid.isdigit():
-        raise FilterError(_("grid must be a grid code (digits)"))
-    prefixes = scope_prefixes(user, grid) if user is not None else ((grid,) if grid else None)
-    return AppealFilter(
-        category_ids=tuple(ids),
-        statuses=tuple(dict.fromkeys(statuses)),
-        channels=tuple(dict.fromkeys(channels)),
-        date_from=date_from,
-        date_to=date_to,
-        prefixes=prefixes,
-    )
+class MapFilterParams(AppealFilterParams):
+    """The map layers' filter: the shared appeal filter (category, status, channel, grid) and a
+    period of local dates, `from`/`to` (inclusive) or the last `days`. The validated `filter`
+    is the AppealFilter, limited to the grids of the user in the context (if any)."""
+
+    days = whole_number(1, MAX_DAYS, default=None,
+                        help_text="the last N days up to `to` (default today); replaces `from`")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # "from" and "to" are Python keywords, so they cannot be declared as attributes.
+        fields["from"] = DayField(required=False, default=None,
+                                  help_text="first day reported (local date), inclusive")
+        fields["to"] = DayField(required=False, default=None,
+                                help_text="last day reported (local date), inclusive")
+        return fields
+
+    def validate(self, attrs: dict) -> dict:
+        date_from, date_to = attrs["from"], attrs["to"]
+        if attrs["days"]:
+            date_to = date_to or timezone.localdate()
+            date_from = date_to - dt.timedelta(days=attrs["days"] - 1)
+        if date_from and date_to and date_from > date_to:
+            raise serializers.ValidationError({"from": [_("the period starts after it ends")]})
+        grid, user = attrs["grid"], self.context.get("user")
+        prefixes = scope_prefixes(user, grid) if user is not None else ((grid,) if grid else None)
+        attrs["filter"] = AppealFilter(
+            category_ids=attrs["category"],
+            statuses=attrs["status"],
+            channels=attrs["channel"],
+            date_from=date_from,
+            date_to=date_to,
+            prefixes=prefixes,
+        )
+        return attrs
+
+
+def parse_filter(query: Mapping[str, Any], user=None) -> AppealFilter:
+    """The map layers' filter from ?category=&status=&channel=&from=&to=&days=&grid=, limited to
+    `user`'s grids when given; FilterError (a 400 naming the parameter) when one is bad."""
+    return MapFilterParams.parse(query, user=user)["filter"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 
+from layers.appeals import rates
+
 from .bins import bin_counts
 from .conf import conf
 from .filters import AppealFilter
-from .snapshot import current_state, fetch
+from .snapshot import FACT_GRID_CODE, current_state, fetch
 from .tilemath import (
     KEY_LEVEL,
     MAX_LAT,
@@ -72,10 +74,18 @@ def appeal_count(filt: AppealFilter, bbox: tuple[float, float, float, float] | N
     return sum(n for _, _, n in _binned(filt, bbox, zoom if zoom is not None else 12)[1])
 
 
+# The rates a choropleth shows and the counts behind them (layers.appeals.rates): the same
+# definitions as the statistics, so a grid's rate is the same number on the map and the figures.
+GRID_RATES = ("completion_rate", "on_time_rate")
+GRID_COUNTS = rates.counts_for(GRID_RATES)  # received, completed, timed, on_time
+
+
 def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> list[dict]:
-    """Per current grid of `level` (inside `parent`'s subtree): appeals, closed, households,
-    area and the rates a choropleth shows. Appeals count by grid code prefix, so an appeal
-    assigned to an older version of a grid still counts for it."""
+    """Per current grid of `level` (inside `parent`'s subtree): appeals, completed, closed,
+    households, area and the rates a choropleth shows. Appeals count by grid code prefix, so an
+    appeal assigned to an older version of a grid still counts for it; an appeal without a grid
+    counts for its district. Counts come from the facts (as of the last refresh) plus the
+    appeals newer than it."""
     from geogrid.hierarchy import code_lengths
 
     if filt.empty_scope:
@@ -90,16 +100,17 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
     if parent:
         scope = "g.code LIKE %s"
         sparams = [parent + "%"]
+    counts = ", ".join(f"coalesce(c.{name}, 0)" for name in GRID_COUNTS)
     sql = f"""
         WITH counts AS (
-            SELECT left(code, {length}) AS code, count(*) AS n,
-                   count(*) FILTER (WHERE status = 'closed') AS closed,
-                   count(on_time) AS timed, count(*) FILTER (WHERE on_time) AS on_time
+            SELECT left(code, {length}) AS code,
+                   {rates.count_sql(GRID_COUNTS, alias="")},
+                   count(*) FILTER (WHERE status = 'closed') AS closed
             FROM (
                 SELECT grid_code AS code, status, on_time FROM {state.fact} WHERE {fwhere}
                 UNION ALL
-                SELECT ag.code, a.status, NULL::boolean
-                FROM layers_appeal a JOIN geogrid_grid ag ON ag.id = a.grid_id
+                SELECT {FACT_GRID_CODE}, a.status, a.on_time
+                FROM layers_appeal a LEFT JOIN geogrid_grid g ON g.id = a.grid_id
                 WHERE a.id > %s AND {awhere}
             ) t
             WHERE code <> ''
@@ -109,8 +120,8 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
             FROM layers_building b JOIN geogrid_grid bg ON bg.id = b.grid_id
             GROUP BY 1
         )
-        SELECT g.code, g.name, g.level, g.area_m2, coalesce(c.n, 0), coalesce(c.closed, 0),
-               coalesce(c.timed, 0), coalesce(c.on_time, 0), coalesce(h.households, 0)
+        SELECT g.code, g.name, g.level, g.area_m2, coalesce(h.households, 0),
+               coalesce(c.closed, 0), {counts}
         FROM geogrid_grid g
         LEFT JOIN counts c ON c.code = g.code
         LEFT JOIN households h ON h.code = g.code
@@ -119,11 +130,13 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
     """
     rows = fetch(sql, [*fparams, state.watermark, *aparams, level, *sparams])
     out = []
-    for code, name, lvl, area_m2, n, closed, timed, on_time, households in rows:
+    for code, name, lvl, area_m2, households, closed, *numbers in rows:
         if filt.prefixes is not None and not any(
             code.startswith(p) or p.startswith(code) for p in filt.prefixes
         ):
             continue
+        found = dict(zip(GRID_COUNTS, numbers, strict=True))
+        n = found["received"]
         area_km2 = (area_m2 or 0) / 1e6
         out.append(
             {
@@ -131,14 +144,13 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
                 "name": name,
                 "level": lvl,
                 "appeals": n,
+                "completed": found["completed"],
                 "closed": closed,
                 "households": int(households),
                 "area_km2": round(area_km2, 4),
                 "per_100_households": round(n * 100 / households, 2) if households else None,
                 "per_km2": round(n / area_km2, 2) if area_km2 else None,
-                "completion_rate": round(closed / n, 4) if n else None,
-                # Hook for the workflow (issue 6): filled once appeals carry `on_time`.
-                "on_time_rate": round(on_time / timed, 4) if timed else None,
+                **rates.rates(found, GRID_RATES),
             }
         )
     return out

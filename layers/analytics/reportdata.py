@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from django.db import connection
+from django.utils import timezone
 
 from geogrid.hierarchy import code_lengths
 
@@ -57,7 +58,7 @@ def weekly_heat(filt: AppealFilter, max_weeks: int = 26, digits: int = 4
                 )
                 SELECT week, lat, lon, count(*) FROM w WHERE week IN (SELECT week FROM last)
                 GROUP BY 1, 2, 3 ORDER BY 1""",
-            [connection.timezone_name, *params, max_weeks],
+            [timezone.get_default_timezone_name(), *params, max_weeks],
         )
         rows = cursor.fetchall()
     weeks: list[str] = []
@@ -82,7 +83,7 @@ def weekly_by_category(filt: AppealFilter) -> list[tuple]:
                        c.name_zh, c.name_en, count(*)
                 FROM layers_appeal a JOIN layers_category c ON c.id = a.category_id
                 WHERE {where} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2""",
-            [connection.timezone_name, *params],
+            [timezone.get_default_timezone_name(), *params],
         )
         return cursor.fetchall()
 

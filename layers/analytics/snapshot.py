@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-
-from layers.appeals.models import Appeal
+from django.utils import timezone
 
 from .conf import conf
 from .tilemath import HALF, KEY_LEVEL
@@ -32,6 +31,9 @@ CUBOIDS: dict[int, tuple[str, ...]] = {
     6: ("category", "status"),
     7: ("channel",),
 }
+# An appeal without a grid counts for its district, as in the appeal list and the statistics
+# (every appeal has a fact row; one without a location has no key and shows in no tile).
+FACT_GRID_CODE = "coalesce(g.code, a.district_code, '')"
 _DIM_COLUMNS = {"category": "category_id", "status": "status", "month": "month", "sub": "sub",
                 "channel": "channel"}
 
@@ -90,12 +92,6 @@ def cube_levels(cuboid: int = 0) -> range:
     return range(shift, int(top) + shift + 1)
 
 
-def _on_time_sql() -> str:
-    # Hook for the workflow (issue 6): once Appeal has a boolean `on_time`, it is carried along.
-    names = {f.name for f in Appeal._meta.get_fields()}
-    return "a.on_time" if "on_time" in names else "NULL::boolean"
-
-
 def refresh() -> RefreshReport:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -124,17 +120,18 @@ def refresh() -> RefreshReport:
                        least(greatest(floor(({HALF} - ST_Y(a.p)) / {2 * HALF} * {n}), 0),
                              {n - 1})::bigint END AS cy
                 FROM (
-                    SELECT a.id, a.category_id, a.status, a.channel, {_on_time_sql()} AS on_time,
+                    SELECT a.id, a.category_id, a.status, a.channel, a.on_time,
+                           -- the local day (TIME_ZONE; the connection's zone is UTC)
                            (a.reported_at AT TIME ZONE %s)::date AS day,
-                           coalesce(g.code, '') AS grid_code,
+                           {FACT_GRID_CODE} AS grid_code,
                            ST_Transform(a.location, 3857) AS p
                     FROM layers_appeal a LEFT JOIN geogrid_grid g ON g.id = a.grid_id
-                    WHERE a.id <= %s AND (a.location IS NOT NULL OR a.grid_id IS NOT NULL)
+                    WHERE a.id <= %s
                 ) a
             ) s
             ORDER BY 2
             """,
-            [connection.timezone_name, watermark],
+            [timezone.get_default_timezone_name(), watermark],
         )
         facts = cursor.rowcount
         cursor.execute(f"CREATE INDEX {fact}_key ON {fact} (key)")

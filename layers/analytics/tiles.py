@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.cache import caches
 from django.db import connection
+from django.utils import timezone
 
 from .bins import bin_counts_sql, bin_shift
 from .conf import conf
@@ -135,7 +136,7 @@ def _points_tile(z: int, x: int, y: int, filt: AppealFilter) -> bytes:
             ) p JOIN layers_category c ON c.id = p.category_id
         ) t WHERE geom IS NOT NULL
     """
-    params = [z, x, y, connection.timezone_name, z, x, y, *params]
+    params = [z, x, y, timezone.get_default_timezone_name(), z, x, y, *params]
     return bytes(fetch(sql, params, one=True)[0] or b"")
 
 

@@ -1,151 +1,231 @@
-"""HTTP endpoints: vector tiles, heat bins, counts, per-grid rates, hotspots.
+"""HTTP endpoints: vector tiles, heat bins, counts, per-grid rates, hotspots — DRF views, in
+/api/docs/ with their parameters (layers.analytics.params) and answers.
 
 All need a signed-in user; appeals are limited to the grids the user may act on
-(geogrid.access) intersected with ?grid=. Responses are JSON except tiles. The map report
-download lives in maps.reports.views (imports flow maps → layers).
+(geogrid.access) intersected with ?grid=. Every error is JSON in the one shape
+(geogrid.errors), tiles included; a tile itself is binary MVT with an ETag (If-None-Match gives
+a 304). The map report download lives in maps.reports.views (imports flow maps → layers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
-
-from geogrid.hierarchy import Level
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotAuthenticated, NotFound
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from . import heat, tiles
 from .conf import conf
-from .filters import FilterError, parse_filter, scope_prefixes
+from .filters import MapFilterParams, scope_prefixes
 from .hotspots import as_feature
 from .models import Hotspot
+from .params import CountParams, GridRateParams, GridTileParams, HeatParams, HotspotListParams
 from .tilemath import valid_tile
 
 MVT = "application/vnd.mapbox-vector-tile"
+JSON = "application/json"
+
+# --- what the endpoints answer, for the API docs ----------------------------------------------
+ERROR = inline_serializer("AnalyticsError", fields={
+    "detail": serializers.CharField(),
+    "code": serializers.CharField(),
+    "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                    help_text="the bad parameters and what is wrong with them"),
+    "problems": serializers.ListField(child=serializers.DictField()),
+})
+ERRORS = {
+    400: OpenApiResponse(ERROR, description="a bad parameter; `fields` names it"),
+    403: OpenApiResponse(ERROR, description="not signed in"),
+}
+_number = {"allow_null": True, "help_text": "null when there is nothing to divide by"}
+HEAT = inline_serializer("Heat", fields={
+    "zoom": serializers.IntegerField(),
+    "level": serializers.IntegerField(help_text="bin level (zoom + HEAT_SHIFT)"),
+    "cell_m": serializers.FloatField(help_text="bin size in metres"),
+    "max": serializers.IntegerField(help_text="pass as L.heatLayer's max option"),
+    "total": serializers.IntegerField(),
+    "bins": serializers.ListField(child=serializers.ListField(child=serializers.FloatField()),
+                                 help_text="[lat, lon, count] triples for L.heatLayer"),
+})
+COUNT = inline_serializer("AppealCount", fields={
+    "count": serializers.IntegerField(),
+    "threshold": serializers.IntegerField(),
+    "use_tiles": serializers.BooleanField(help_text="count > threshold: draw tiles, not points"),
+})
+GRID_RATES = inline_serializer("GridRates", fields={
+    "level": serializers.IntegerField(),
+    "grids": inline_serializer("GridRate", many=True, fields={
+        "code": serializers.CharField(),
+        "name": serializers.CharField(),
+        "level": serializers.IntegerField(),
+        "appeals": serializers.IntegerField(help_text="received"),
+        "completed": serializers.IntegerField(help_text="resolved, checked or closed"),
+        "closed": serializers.IntegerField(),
+        "households": serializers.IntegerField(),
+        "area_km2": serializers.FloatField(),
+        "per_100_households": serializers.FloatField(**_number),
+        "per_km2": serializers.FloatField(**_number),
+        "completion_rate": serializers.FloatField(
+            allow_null=True, help_text="completed / received (layers.appeals.rates)"),
+        "on_time_rate": serializers.FloatField(
+            allow_null=True, help_text="completed on time / completed with a deadline"),
+    }),
+})
+TILE_RESPONSES = {
+    (200, MVT): OpenApiResponse(OpenApiTypes.BINARY, description="a Mapbox vector tile"),
+    (304, MVT): OpenApiResponse(description="not modified (If-None-Match matched the ETag)"),
+    **{(status, JSON): response for status, response in ERRORS.items()},
+    (404, JSON): OpenApiResponse(ERROR, description="no such tile"),
+}
 
 
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"detail": message}, status=status)
+class AnalyticsView(APIView):
+    """Signed-in users only (403 in the one error shape otherwise)."""
 
+    permission_classes = [IsAuthenticated]
 
-def signed_in(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
+    def permission_denied(self, request: Request, message: Any = None, code: Any = None) -> None:
         if not request.user.is_authenticated:
-            return _error(_("Sign in to see appeals on the map."), 403)
-        try:
-            return view(request, *args, **kwargs)
-        except FilterError as exc:
-            return _error(str(exc))
-
-    return require_GET(wrapper)
+            raise NotAuthenticated(_("Sign in to see appeals on the map."))
+        super().permission_denied(request, message, code)
 
 
-def _tile_response(request: HttpRequest, data: bytes | None, etag: str) -> HttpResponse:
-    quoted = f'"{etag}"'
-    if data is None or request.headers.get("If-None-Match") == quoted:
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(data, content_type=MVT)
-    response["ETag"] = quoted
-    # Private: what a tile shows depends on the viewer's grids.
-    response["Cache-Control"] = f"private, max-age={int(conf('TILE_MAX_AGE'))}"
-    response["Vary"] = "Cookie"
-    return response
+class MVTRenderer(BaseRenderer):
+    media_type = MVT
+    format = "pbf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: dict | None = None) -> bytes:
+        return data if isinstance(data, bytes) else b""
 
 
-@signed_in
-def appeals_tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
-    if not valid_tile(z, x, y):
-        return _error(_("no such tile"), 404)
-    filt = parse_filter(request.GET, request.user)
-    etag = tiles.appeals_tile_etag(z, x, y, filt)
-    if etag and request.headers.get("If-None-Match") == f'"{etag}"':
-        return _tile_response(request, None, etag)
-    tile = tiles.appeals_tile(z, x, y, filt)
-    return _tile_response(request, tile.data, tile.etag)
+class AlwaysMVT(BaseContentNegotiation):
+    """A tile is MVT whatever the client's Accept header says (as a map library expects)."""
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: list,
+                        format_suffix: str | None = None) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
 
 
-@signed_in
-def grids_tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
-    if not valid_tile(z, x, y):
-        return _error(_("no such tile"), 404)
-    level = _level(request.GET.get("level"))
-    grid = request.GET.get("grid", "").strip()
-    if grid and not grid.isdigit():
-        raise FilterError(_("grid must be a grid code (digits)"))
-    tile = tiles.grids_tile(z, x, y, level, (grid,) if grid else None)
-    return _tile_response(request, tile.data, tile.etag)
+class TileView(AnalyticsView):
+    """A tile is MVT bytes with an ETag; its errors are JSON in the one shape."""
+
+    renderer_classes = [MVTRenderer]
+    content_negotiation_class = AlwaysMVT
+
+    def handle_exception(self, exc: Exception) -> Response:
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSON
+        return super().handle_exception(exc)
+
+    @staticmethod
+    def check_address(z: int, x: int, y: int) -> None:
+        if not valid_tile(z, x, y):
+            raise NotFound(_("no such tile"))
+
+    @staticmethod
+    def tile_response(request: Request, data: bytes | None, etag: str) -> HttpResponse:
+        quoted = f'"{etag}"'
+        if data is None or request.headers.get("If-None-Match") == quoted:
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(data, content_type=MVT)
+        response["ETag"] = quoted
+        # Private: what a tile shows depends on the viewer's grids.
+        response["Cache-Control"] = f"private, max-age={int(conf('TILE_MAX_AGE'))}"
+        response["Vary"] = "Cookie"
+        return response
 
 
-def _level(value: str | None) -> int | None:
-    if not value:
-        return None
-    if not value.isdigit() or int(value) not in Level.values:
-        raise FilterError(_("level must be a grid level from 1 to 5"))
-    return int(value)
+class AppealTileView(TileView):
+    @extend_schema(operation_id="appeal_tile",
+                   summary="Appeals as a vector tile: count bins below zoom 16, points from it",
+                   parameters=[MapFilterParams], responses=TILE_RESPONSES)
+    def get(self, request: Request, z: int, x: int, y: int) -> HttpResponse:
+        self.check_address(z, x, y)
+        filt = MapFilterParams.parse(request.query_params, user=request.user)["filter"]
+        etag = tiles.appeals_tile_etag(z, x, y, filt)
+        if etag and request.headers.get("If-None-Match") == f'"{etag}"':
+            return self.tile_response(request, None, etag)
+        tile = tiles.appeals_tile(z, x, y, filt)
+        return self.tile_response(request, tile.data, tile.etag)
 
 
-def _bbox(request: HttpRequest, required: bool = True) -> tuple[float, float, float, float]:
-    raw = request.GET.get("bbox", "").strip()
-    if not raw and not required:
-        return None
-    try:
-        west, south, east, north = (float(v) for v in raw.split(","))
-    except ValueError:
-        raise FilterError(_("bbox must be west,south,east,north in degrees")) from None
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise FilterError(_("bbox must be west,south,east,north in degrees"))
-    return west, south, east, north
+class GridTileView(TileView):
+    @extend_schema(operation_id="grid_tile",
+                   summary="Current grid boundaries of one level as a vector tile",
+                   parameters=[GridTileParams], responses=TILE_RESPONSES)
+    def get(self, request: Request, z: int, x: int, y: int) -> HttpResponse:
+        self.check_address(z, x, y)
+        params = GridTileParams.parse(request.query_params)
+        grid = params["grid"]
+        tile = tiles.grids_tile(z, x, y, params["level"], (grid,) if grid else None)
+        return self.tile_response(request, tile.data, tile.etag)
 
 
-def _zoom(request: HttpRequest, default: int = 12) -> int:
-    raw = request.GET.get("zoom", str(default)).strip()
-    if not raw.isdigit() or int(raw) > 22:
-        raise FilterError(_("zoom must be a whole number from 0 to 22"))
-    return int(raw)
+class HeatView(AnalyticsView):
+    @extend_schema(summary="Heat bins of the filtered appeals in the map's view",
+                   parameters=[HeatParams], responses={200: HEAT, **ERRORS})
+    def get(self, request: Request) -> Response:
+        params = HeatParams.parse(request.query_params, user=request.user)
+        return Response(heat.heat_bins(params["filter"], params["bbox"], params["zoom"]))
 
 
-@signed_in
-def heat_view(request: HttpRequest) -> JsonResponse:
-    filt = parse_filter(request.GET, request.user)
-    return JsonResponse(heat.heat_bins(filt, _bbox(request), _zoom(request)))
+class CountView(AnalyticsView):
+    @extend_schema(summary="How many appeals match: the dashboard's points-or-tiles switch",
+                   parameters=[CountParams], responses={200: COUNT, **ERRORS})
+    def get(self, request: Request) -> Response:
+        params = CountParams.parse(request.query_params, user=request.user)
+        bbox = params["bbox"]
+        count = heat.appeal_count(params["filter"], bbox, params["zoom"] if bbox else None)
+        threshold = int(conf("DASHBOARD_TILES_ABOVE"))
+        return Response({"count": count, "threshold": threshold, "use_tiles": count > threshold})
 
 
-@signed_in
-def count_view(request: HttpRequest) -> JsonResponse:
-    """How many appeals match the dashboard's filters (in its bbox): above the threshold the
-    dashboard switches from raw points to tiles."""
-    filt = parse_filter(request.GET, request.user)
-    bbox = _bbox(request, required=False)
-    count = heat.appeal_count(filt, bbox, _zoom(request) if bbox else None)
-    threshold = int(conf("DASHBOARD_TILES_ABOVE"))
-    return JsonResponse({"count": count, "threshold": threshold, "use_tiles": count > threshold})
+class GridRateView(AnalyticsView):
+    @extend_schema(summary="Per-grid counts and rates of one level, for choropleths",
+                   parameters=[GridRateParams], responses={200: GRID_RATES, **ERRORS})
+    def get(self, request: Request) -> Response:
+        params = GridRateParams.parse(request.query_params, user=request.user)
+        level = int(params["level"])
+        parent = params["parent"] or params["grid"]
+        return Response({"level": level,
+                         "grids": heat.grid_stats(params["filter"], level, parent)})
 
 
-@signed_in
-def grid_stats_view(request: HttpRequest) -> JsonResponse:
-    filt = parse_filter(request.GET, request.user)
-    level = _level(request.GET.get("level")) or Level.MICRO_GRID
-    parent = request.GET.get("parent", "").strip() or request.GET.get("grid", "").strip() or None
-    return JsonResponse({"level": level, "grids": heat.grid_stats(filt, level, parent)})
-
-
-@signed_in
-def hotspots_view(request: HttpRequest) -> JsonResponse:
-    spots = Hotspot.objects.select_related("category")
-    if request.GET.get("active") in ("1", "true"):
-        spots = spots.filter(active=True)
-    codes = [c for c in request.GET.get("category", "").split(",") if c]
-    if codes:
-        spots = spots.filter(category__code__in=codes)
-    prefixes = scope_prefixes(request.user, request.GET.get("grid", "").strip() or None)
-    features = [as_feature(s) for s in spots]
-    if prefixes is not None:
-        features = [
-            f for f in features
-            if any(g.startswith(p) for g in f["properties"]["grids"] for p in prefixes)
-        ]
-    return JsonResponse({"type": "FeatureCollection", "features": features})
+class HotspotListView(AnalyticsView):
+    @extend_schema(summary="Stored hotspots as a GeoJSON FeatureCollection of hull polygons",
+                   parameters=[HotspotListParams],
+                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=(
+                       "FeatureCollection; properties: category, categories, count, centroid, "
+                       "grids, first_report, last_report, period, eps_m, min_points, active")),
+                       **ERRORS})
+    def get(self, request: Request) -> Response:
+        params = HotspotListParams.parse(request.query_params)
+        spots = Hotspot.objects.select_related("category")
+        if params["active"]:
+            spots = spots.filter(active=True)
+        if params["category"]:
+            spots = spots.filter(category_id__in=params["category"])
+        prefixes = scope_prefixes(request.user, params["grid"])
+        features = [as_feature(s) for s in spots]
+        if prefixes is not None:
+            features = [
+                f for f in features
+                if any(g.startswith(p) for g in f["properties"]["grids"] for p in prefixes)
+            ]
+        return Response({"type": "FeatureCollection", "features": features})

@@ -1,90 +1,226 @@
-"""Query parameters of the appeal list (GET /api/v1/appeals/): filters and paging.
+"""Query parameters of appeal queries: one filter for the appeal list and the map layers.
 
-Parsing only: each parameter is checked (known statuses, channels; dates; finite, bounded
-numbers) and a bad one is a 400 naming it (geogrid.errors), never a 500."""
+`AppealFilterParams` is a DRF serializer over the query string that declares the parameters the
+appeal list (GET /api/v1/appeals/) and the map layers (tiles, heat, counts, per-grid rates, map
+reports) share:
+
+    category  category codes; an unknown code is refused
+    status    statuses; `open` means every open status
+    channel   channels
+    grid      a grid code: its subtree (code prefix); an appeal without a grid counts for its
+              district (district_code), as in the statistics
+
+(lists comma-separated or repeated: ?status=received,accepted or ?status=received&status=…).
+Each resource subclasses it with its own parameters: the list with `AppealListParams` here
+(since/until, overdue, due_within_hours, q, page, page_size), the map layers with
+layers.analytics.filters.MapFilterParams (from/to or days). Every date goes through
+geogrid.periods. A serializer documents its parameters: `extend_schema(parameters=[TheParams])`.
+
+`TheParams.parse(query)` checks every parameter (known codes and statuses; dates; finite,
+bounded numbers) and returns the validated values; a bad one raises FilterError, a Django
+ValidationError naming the parameter, which geogrid.errors answers as a 400 (never a 500) and
+whose str() reads "status: unknown status: replied" for commands.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import QueryDict
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from django.utils.translation import gettext_lazy, gettext_noop
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.utils import html
 
-from geogrid.periods import PeriodError, parse_moment
-from layers.appeals.models import CLOCK_STATUSES, Channel, Status
+from geogrid.inputs import FiniteFloatField
+from geogrid.periods import MomentField
+from layers.appeals.models import CLOCK_STATUSES, OPEN_STATUSES, Category, Channel, Status
 
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 10**6
 MAX_DUE_WITHIN_HOURS = 24 * 366
+MAX_VALUES = 200  # values of one list parameter
+GRID_CODE_MAX = 32
 
 
-def _csv(query: QueryDict, name: str) -> list[str]:
-    raw = query.get(name, "")
-    return [v.strip() for v in raw.split(",") if v.strip()]
+class FilterError(ValidationError):
+    """Bad query parameters, {parameter: [messages]}: a 400 in the one error shape."""
+
+    def __str__(self) -> str:
+        return "; ".join(m if name in ("__all__", "non_field_errors") else f"{name}: {m}"
+                         for name, messages in self.message_dict.items() for m in messages)
 
 
-def _moment(query: QueryDict, name: str, *, end: bool = False) -> dt.datetime | None:
-    try:
-        return parse_moment(query.get(name), end=end)
-    except PeriodError as exc:
-        raise ValidationError({name: [str(exc)]}) from None
+class QueryParams(serializers.Serializer):
+    """Query parameters read by a serializer; subclasses declare them as fields."""
+
+    @classmethod
+    def parse(cls, query: Mapping[str, Any], **context: Any) -> dict[str, Any]:
+        """The validated parameters; FilterError naming every bad one."""
+        params = cls(data=query, context=context)
+        if not params.is_valid():
+            raise FilterError({name: [str(m) for m in messages]
+                               for name, messages in params.errors.items()})
+        return dict(params.validated_data)
 
 
-def list_filter(query: QueryDict, now: dt.datetime) -> Q:
-    """The appeal list's filters as one Q (status, category, channel, grid, since, until,
-    overdue, due_within_hours, q)."""
+@extend_schema_field(OpenApiTypes.STR)
+class CodeListField(serializers.Field):
+    """Values comma-separated or repeated → a tuple of distinct values, in order. With `choices`
+    an unknown value is refused (`unknown` gives the message for them); `aliases` name a group
+    of values."""
+
+    def __init__(self, *, choices: tuple[str, ...] | None = None,
+                 aliases: Mapping[str, tuple[str, ...]] | None = None,
+                 unknown: Callable[[str], str] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("default", tuple)  # () when absent (a callable: not in the docs)
+        super().__init__(**kwargs)
+        self.choices, self.aliases, self.unknown = choices, dict(aliases or {}), unknown
+
+    def get_value(self, dictionary: Mapping[str, Any]) -> Any:
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.getlist(self.field_name)  # a QueryDict: every repetition
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data: Any) -> tuple[str, ...]:
+        items = data if isinstance(data, (list, tuple)) else [data]
+        values = [v.strip() for item in items for v in str(item).split(",") if v.strip()]
+        if len(values) > MAX_VALUES:
+            raise serializers.ValidationError(_("at most %(n)d values") % {"n": MAX_VALUES})
+        if self.choices is not None:
+            bad = [v for v in values if v not in self.choices and v not in self.aliases]
+            if bad:
+                raise serializers.ValidationError(self.unknown(", ".join(bad)))
+        out = [x for v in values for x in self.aliases.get(v, (v,))]
+        return tuple(dict.fromkeys(out))
+
+    def to_representation(self, value: tuple[str, ...]) -> str:
+        return ",".join(map(str, value))
+
+
+class CategoryListField(CodeListField):
+    """Category codes → the categories' ids (sorted); an unknown code is refused."""
+
+    def to_internal_value(self, data: Any) -> tuple[int, ...]:
+        codes = super().to_internal_value(data)
+        if not codes:
+            return ()
+        found = dict(Category.objects.filter(code__in=codes).values_list("code", "id"))
+        unknown = [c for c in codes if c not in found]
+        if unknown:
+            raise serializers.ValidationError(
+                _("unknown category: %(codes)s") % {"codes": ", ".join(unknown)})
+        return tuple(sorted(found.values()))
+
+
+def grid_code_field(help_text: str) -> serializers.RegexField:
+    message = gettext_lazy("a grid code (digits)")
+    return serializers.RegexField(
+        r"^[0-9]+$", max_length=GRID_CODE_MAX, required=False, default=None,
+        error_messages={"invalid": message, "max_length": message}, help_text=help_text)
+
+
+def _message(text: str, **values: Any) -> str:
+    """A translated message with values, translated when shown (in the request's language)."""
+    return lazy(lambda: _(text) % values, str)()
+
+
+def whole_number(low: int, high: int, **kwargs: Any) -> serializers.IntegerField:
+    message = _message(gettext_noop("a whole number from %(low)d to %(high)d"), low=low,
+                       high=high)
+    return serializers.IntegerField(
+        min_value=low, max_value=high, required=False,
+        error_messages={k: message for k in ("invalid", "min_value", "max_value",
+                                             "max_string_length")}, **kwargs)
+
+
+class AppealFilterParams(QueryParams):
+    """The filter the appeal list and the map layers share. Validated values: `category` a
+    tuple of category ids, `status` and `channel` tuples of values, `grid` a code or None."""
+
+    category = CategoryListField(help_text="category codes, comma-separated (e.g. L0101,E0102)")
+    status = CodeListField(
+        choices=tuple(Status.values), aliases={"open": tuple(s.value for s in OPEN_STATUSES)},
+        unknown=lambda bad: _("unknown status: %(status)s") % {"status": bad},
+        help_text="statuses, comma-separated; `open` = every open status "
+                  f"({', '.join(s.value for s in OPEN_STATUSES)})")
+    channel = CodeListField(choices=tuple(Channel.values),
+                            unknown=lambda bad: _("unknown channel: %(channel)s") % {
+                                "channel": bad},
+                            help_text="channels, comma-separated: " + ", ".join(Channel.values))
+    grid = grid_code_field("a grid code: its subtree (an appeal without a grid counts for its "
+                           "district)")
+
+
+def shared_q(data: Mapping[str, Any]) -> Q:
+    """The shared filter as a Q on appeals (layers.analytics.filters.AppealFilter renders the
+    same conditions as SQL for the tiles' fact and cube tables)."""
     where = Q()
-    statuses = _csv(query, "status")
-    bad = [s for s in statuses if s not in Status.values]
-    if bad:
-        raise ValidationError({"status": [_("unknown status: %(s)s") % {"s": ", ".join(bad)}]})
-    if statuses:
-        where &= Q(status__in=statuses)
-    if categories := _csv(query, "category"):
-        where &= Q(category__code__in=categories)
-    channels = _csv(query, "channel")
-    bad = [c for c in channels if c not in Channel.values]
-    if bad:
-        raise ValidationError({"channel": [_("unknown channel: %(c)s") % {
-            "c": ", ".join(bad)}]})
-    if channels:
-        where &= Q(channel__in=channels)
-    if grid := query.get("grid"):
-        if not grid.isdigit() or len(grid) > 32:
-            raise ValidationError({"grid": [_("a grid code (digits)")]})
-        where &= Q(grid__code__startswith=grid) | Q(grid__isnull=True, district_code=grid)
-    if since := _moment(query, "since"):
-        where &= Q(reported_at__gte=since)
-    if until := _moment(query, "until", end=True):
-        where &= Q(reported_at__lt=until)
-    if query.get("overdue") in ("1", "true", "yes"):
+    if data.get("category"):
+        where &= Q(category_id__in=data["category"])
+    if data.get("status"):
+        where &= Q(status__in=data["status"])
+    if data.get("channel"):
+        where &= Q(channel__in=data["channel"])
+    if grid := data.get("grid"):
+        where &= Q(grid__code__startswith=grid) | Q(grid__isnull=True,
+                                                    district_code__startswith=grid)
+    return where
+
+
+class PageParams(QueryParams):
+    page = whole_number(1, MAX_PAGE, default=1, help_text="page number, from 1")
+    page_size = whole_number(1, MAX_PAGE_SIZE, default=None,
+                             help_text=f"appeals per page, at most {MAX_PAGE_SIZE}")
+
+
+class AppealListParams(AppealFilterParams, PageParams):
+    """GET /api/v1/appeals/: the shared filter, the list's own filters and paging."""
+
+    since = MomentField(required=False, default=None,
+                        help_text="reported at or after (date or ISO datetime)")
+    until = MomentField(end=True, required=False, default=None,
+                        help_text="reported before (a date includes that whole day)")
+    overdue = serializers.BooleanField(
+        required=False, default=False,
+        help_text="1: late (running past the deadline, or resolved late)")
+    due_within_hours = FiniteFloatField(
+        required=False, default=None, min_value=0, max_value=MAX_DUE_WITHIN_HOURS,
+        help_text="running and due within this many hours",
+        error_messages=dict.fromkeys(
+            ("invalid", "finite", "min_value", "max_value", "max_string_length"),
+            _message(gettext_noop("a number of hours from 0 to %(n)d"), n=MAX_DUE_WITHIN_HOURS)))
+    q = serializers.CharField(required=False, default="", allow_blank=True, max_length=200,
+                              help_text="tracking number, address or description contains")
+
+
+def list_filter(query: Mapping[str, Any], now: dt.datetime) -> Q:
+    """The appeal list's filters as one Q: the shared ones, since, until, overdue,
+    due_within_hours and q (FilterError when one is bad)."""
+    data = AppealListParams.parse(query)
+    where = shared_q(data)
+    if data["since"]:
+        where &= Q(reported_at__gte=data["since"])
+    if data["until"]:
+        where &= Q(reported_at__lt=data["until"])
+    if data["overdue"]:
         where &= Q(status__in=CLOCK_STATUSES, due_at__lt=now) | Q(on_time=False)
-    if (hours := query.get("due_within_hours")) not in (None, ""):
-        try:
-            value = float(hours)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and 0 <= value <= MAX_DUE_WITHIN_HOURS):
-            raise ValidationError({"due_within_hours": [
-                _("a number of hours from 0 to %(n)d") % {"n": MAX_DUE_WITHIN_HOURS}]})
+    if data["due_within_hours"] is not None:
         where &= Q(status__in=CLOCK_STATUSES, due_at__gte=now,
-                   due_at__lte=now + dt.timedelta(hours=value))
-    if q := query.get("q", "").strip():
+                   due_at__lte=now + dt.timedelta(hours=data["due_within_hours"]))
+    if q := data["q"].strip():
         where &= (Q(tracking__icontains=q) | Q(address__icontains=q)
                   | Q(description__icontains=q))
     return where
 
 
-def page_params(query: QueryDict, default_size: int = 200) -> tuple[int, int]:
+def page_params(query: Mapping[str, Any], default_size: int = 200) -> tuple[int, int]:
     """(page, page_size) from ?page=&page_size=, both whole numbers in range."""
-    out = []
-    for name, default, top in (("page", 1, MAX_PAGE), ("page_size", default_size,
-                                                       MAX_PAGE_SIZE)):
-        raw = query.get(name) or str(default)
-        if not raw.isdigit() or not 1 <= int(raw[:12]) <= top:
-            raise ValidationError({name: [_("a whole number from 1 to %(n)d") % {"n": top}]})
-        out.append(int(raw))
-    return out[0], out[1]
+    data = PageParams.parse(query)
+    return data["page"], data["page_size"] or default_size

@@ -2,16 +2,15 @@
 
 A grid's subtree is a code prefix, so "rolled up over descendants" is one indexed LIKE on the
 appeal's grid code (unlocated appeals count for their district). Totals and the breakdown by
-category or channel come from the same statement (GROUPING SETS). Definitions (docs/workflow.md):
+category or channel come from the same statement (GROUPING SETS). Definitions (docs/workflow.md);
+the rates and the counts behind them (received, completed, timed, on_time, rated, satisfied,
+redone) are defined once in layers.appeals.rates, shared with the map layers:
 
     received      appeals reported in [since, until)
     accepted      accepted by the centre (accepted_at set, or a state only reached after it)
     completed     办结: resolved, checked or closed
-    completion    completed / received                    (办结率)
-    on time       completed with on_time / completed with a deadline
+    rates         completion, on time, satisfaction, redo: see layers.appeals.rates
     handling      working hours from dispatch to resolution, pauses excluded (mean, p90)
-    satisfaction  (satisfied + basically satisfied) / rated
-    redo          completed appeals that were redone at least once / completed
     escalated     appeals escalated at least once; escalations = sum of escalation levels
 """
 
@@ -22,7 +21,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from layers.appeals.models import CLOCK_STATUSES, COMPLETED_STATUSES, Status
+from layers.appeals import rates
+from layers.appeals.models import CLOCK_STATUSES, Status
 
 BY_CHOICES = ("category", "channel")
 _NOT_ACCEPTED = [Status.RECEIVED.value, Status.REJECTED.value, Status.MERGED.value]
@@ -34,24 +34,16 @@ _KEYS = {
 
 _SQL = """
 SELECT {head},
-       count(*) AS received,
+       {rate_counts},
        count(*) FILTER (WHERE a.accepted_at IS NOT NULL
                           OR a.status <> ALL(%(not_accepted)s)) AS accepted,
-       count(*) FILTER (WHERE a.status = ANY(%(completed)s)) AS completed,
        count(*) FILTER (WHERE a.status = 'closed') AS closed,
        count(*) FILTER (WHERE a.status = 'rejected') AS rejected,
        count(*) FILTER (WHERE a.status = 'merged') AS merged,
-       count(*) FILTER (WHERE a.status = ANY(%(completed)s) AND a.on_time IS NOT NULL) AS timed,
-       count(*) FILTER (WHERE a.status = ANY(%(completed)s) AND a.on_time) AS on_time,
        count(*) FILTER (WHERE a.status = ANY(%(clock)s) AND a.due_at < %(now)s) AS overdue_open,
-       avg(a.handling_minutes) FILTER (WHERE a.status = ANY(%(completed)s)) / 60.0
-           AS mean_handling_hours,
+       avg(a.handling_minutes) FILTER (WHERE {completed}) / 60.0 AS mean_handling_hours,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY a.handling_minutes)
-           FILTER (WHERE a.status = ANY(%(completed)s)) / 60.0 AS p90_handling_hours,
-       count(*) FILTER (WHERE a.satisfaction <> '') AS rated,
-       count(*) FILTER (WHERE a.satisfaction IN ('satisfied', 'basically_satisfied'))
-           AS satisfied,
-       count(*) FILTER (WHERE a.status = ANY(%(completed)s) AND a.redo_count > 0) AS redone,
+           FILTER (WHERE {completed}) / 60.0 AS p90_handling_hours,
        count(*) FILTER (WHERE a.escalation_level > 0) AS escalated,
        coalesce(sum(a.escalation_level), 0) AS escalations,
        coalesce(sum(a.supporters), 0) AS supporters
@@ -77,16 +69,9 @@ class StatsQuery:
     by: str | None = None
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def _figures(row: dict) -> dict:
     out = {name: int(row[name]) for name in COUNTS}
-    out["completion_rate"] = _rate(out["completed"], out["received"])
-    out["on_time_rate"] = _rate(out["on_time"], out["timed"])
-    out["satisfaction_rate"] = _rate(out["satisfied"], out["rated"])
-    out["redo_rate"] = _rate(out["redone"], out["completed"])
+    out.update(rates.rates(out))
     for name in ("mean_handling_hours", "p90_handling_hours"):
         out[name] = None if row[name] is None else round(float(row[name]), 2)
     return out
@@ -106,14 +91,14 @@ def grid_stats(query: StatsQuery, *, now: dt.datetime | None = None) -> dict:
     else:  # no GROUP BY: an aggregate over no rows still yields the one (zero) row
         head = "1 AS total_row, NULL AS key, NULL AS name_zh, NULL AS name_en"
         tail = ""
-    sql = _SQL.format(head=head, tail=tail)
+    sql = _SQL.format(head=head, tail=tail, rate_counts=rates.count_sql(rates.COUNTS),
+                      completed=rates.condition("completed"))
     params = {
         "prefix": query.grid_code + "%",
         "since": query.since,
         "until": query.until,
         "now": now or timezone.now(),
         "not_accepted": _NOT_ACCEPTED,
-        "completed": [s.value for s in COMPLETED_STATUSES],
         "clock": [s.value for s in CLOCK_STATUSES],
     }
     with connection.cursor() as cursor:

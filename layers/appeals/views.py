@@ -34,7 +34,7 @@ from geogrid.periods import PeriodError, parse_moment
 from geogrid.ratelimit import client_address, over_limit
 from layers.appeals import notifications
 from layers.appeals.actors import Actor, as_reporter, is_staff_on, sees_contact
-from layers.appeals.filters import list_filter, page_params
+from layers.appeals.filters import AppealListParams, list_filter, page_params
 from layers.appeals.intake import AppealInput, submit_appeal, token_matches
 from layers.appeals.models import Appeal
 from layers.appeals.serializers import (
@@ -104,15 +104,7 @@ class AppealListView(APIView):
 
     @extend_schema(
         summary="Appeals in the user's grids, as a GeoJSON FeatureCollection",
-        parameters=[OpenApiParameter(n, str, description=d) for n, d in (
-            ("status", "comma-separated statuses"), ("category", "comma-separated codes"),
-            ("channel", "comma-separated channels"), ("grid", "grid code (its subtree)"),
-            ("since", "reported at or after (date or datetime)"),
-            ("until", "reported before; a date includes that day"),
-            ("overdue", "1: late (running past due, or resolved late)"),
-            ("due_within_hours", "running and due within N hours"),
-            ("q", "tracking number, address or description contains"),
-            ("page", "page number"), ("page_size", "at most 1000"))],
+        parameters=[AppealListParams],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
     )
     def get(self, request: Request) -> Response:

@@ -67,6 +67,88 @@ def test_bad_filters_and_tiles_are_client_errors(admin, city):
     assert admin.get("/api/v1/heat?bbox=" + BBOX + "&from=yesterday").status_code == 400
 
 
+def _one_shape(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content[:200]
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"detail", "code", "fields", "problems"} and body["code"] == code
+    return body
+
+
+HEAT = "/api/v1/heat?bbox=" + BBOX
+TILE = "/tiles/appeals/12/3437/1738.pbf"
+BAD = [
+    (HEAT.replace(BBOX, "nan,0,1,1"), "bbox"),
+    (HEAT.replace(BBOX, "0,0,inf,1"), "bbox"),
+    (HEAT.replace(BBOX, "1,0,0,1"), "bbox"),  # west of east
+    ("/api/v1/heat?zoom=12", "bbox"),  # required
+    (HEAT + "&zoom=99", "zoom"),
+    (HEAT + "&zoom=-1", "zoom"),
+    (HEAT + "&category=NOPE", "category"),
+    (HEAT + "&status=replied", "status"),
+    (HEAT + "&channel=fax", "channel"),
+    (HEAT + "&grid=35%25", "grid"),
+    (HEAT + "&from=9999-12-31", "from"),
+    (HEAT + "&from=2026-06-02&to=2026-06-01", "from"),
+    (HEAT + "&days=0", "days"),
+    ("/api/v1/heat/count?bbox=1,1,1,1", "bbox"),
+    ("/api/v1/heat/count?zoom=x&bbox=" + BBOX, "zoom"),
+    ("/api/v1/heat/grids?level=9", "level"),
+    ("/api/v1/heat/grids?parent=abc", "parent"),
+    ("/api/v1/heat/grids?to=2026-02-30", "to"),
+    ("/api/v1/hotspots?category=NOPE", "category"),
+    ("/api/v1/hotspots?active=maybe", "active"),
+    (TILE + "?category=NOPE", "category"),
+    (TILE + "?days=abc", "days"),
+    ("/tiles/grids/12/3437/1738.pbf?level=0", "level"),
+    ("/tiles/grids/12/3437/1738.pbf?grid=x", "grid"),
+]
+
+
+@pytest.mark.parametrize(("url", "name"), BAD, ids=[u for u, _ in BAD])
+def test_a_bad_parameter_is_a_400_naming_it_in_the_one_error_shape(admin, city, url, name):
+    # A map library asks for tiles only; the error is JSON all the same.
+    accept = "application/x-protobuf" if url.startswith("/tiles/") else "application/json"
+    body = _one_shape(admin.get(url, headers={"accept": accept}), 400, "invalid")
+    assert list(body["fields"]) == [name] and body["detail"].startswith(f"{name}: ")
+
+
+def test_tiles_are_mvt_whatever_the_client_accepts(admin, city):
+    response = admin.get(TILE, headers={"accept": "application/json"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
+
+
+def test_errors_without_a_user_or_tile_are_in_the_one_shape(client, admin, city):
+    _one_shape(admin.get("/tiles/appeals/3/9/0.pbf"), 404, "not_found")
+    _one_shape(admin.get("/tiles/grids/30/0/0.pbf"), 404, "not_found")
+    _one_shape(admin.post("/api/v1/heat?bbox=" + BBOX), 405, "method_not_allowed")
+    client.logout()
+    for url in (TILE, "/tiles/grids/12/3437/1738.pbf", HEAT, "/api/v1/heat/grids"):
+        body = _one_shape(client.get(url, headers={"accept-language": "en"}), 403,
+                          "not_authenticated")
+        assert body["detail"] == "Sign in to see appeals on the map."
+
+
+def test_the_endpoints_document_their_parameters_and_errors(admin):
+    paths = admin.get("/api/schema/", {"format": "json"}).json()["paths"]
+    for path, required in (("/api/v1/heat", {"bbox"}), ("/api/v1/heat/count", set()),
+                           ("/api/v1/heat/grids", set()), ("/api/v1/hotspots", set()),
+                           ("/tiles/appeals/{z}/{x}/{y}.pbf", {"z", "x", "y"}),
+                           ("/tiles/grids/{z}/{x}/{y}.pbf", {"z", "x", "y"})):
+        operation = paths[path]["get"]
+        params = {p["name"]: p for p in operation["parameters"]}
+        assert {n for n, p in params.items() if p.get("required")} == required, path
+        assert "400" in operation["responses"] and "403" in operation["responses"], path
+        if path != "/tiles/grids/{z}/{x}/{y}.pbf":
+            assert "grid" in params, path
+    heat = {p["name"] for p in paths["/api/v1/heat"]["get"]["parameters"]}
+    assert {"category", "status", "channel", "grid", "from", "to", "days", "zoom"} <= heat
+    tile = paths["/tiles/appeals/{z}/{x}/{y}.pbf"]["get"]["responses"]
+    assert "application/vnd.mapbox-vector-tile" in tile["200"]["content"]
+    assert "304" in tile and "application/json" in tile["404"]["content"]
+
+
 def test_a_grid_worker_sees_only_their_grids(client, city):
     worker = make_user("grid_worker")
     assign(worker, city[A], Post.GRID_WORKER)
@@ -115,7 +197,7 @@ def test_per_grid_counts_and_rates(admin, city):
     a = rows[A]
     assert a["appeals"] == 12 and a["closed"] == 6 and a["households"] == 50
     assert a["per_100_households"] == 24.0
-    assert a["completion_rate"] == 0.5
+    assert a["completed"] == 6 and a["completion_rate"] == 0.5
     # 0.01° × 0.02° at 26.4° N ≈ 1.0 km × 2.2 km.
     assert 2.0 < a["area_km2"] < 2.4 and a["per_km2"] == pytest.approx(12 / a["area_km2"], 0.01)
     assert a["on_time_rate"] is None  # until the workflow records deadlines

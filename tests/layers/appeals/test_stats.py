@@ -1,5 +1,6 @@
 """Statistics of the small sample city equal a brute-force recount in Python, for grids of
-every level and periods, in total and by category and channel — one SQL query per report."""
+every level and periods, in total and by category and channel — one SQL query per report; the
+map layers' per-grid rates equal the statistics'."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.http import QueryDict
 from django.utils.dateparse import parse_datetime
 
 from fixtures.city import generate
 from fixtures.load import LoadParams, load_city
 from geogrid.models import Grid
 from importers.appeals import AppealImportParams, import_appeals
+from layers.analytics import heat
+from layers.analytics.filters import parse_filter
+from layers.analytics.snapshot import refresh
 from layers.appeals.deadlines import BACKFILL_FIELDS, backfill
 from layers.appeals.models import Appeal
 from layers.appeals.stats import StatsQuery, grid_stats
@@ -151,6 +156,44 @@ def _compare(got: dict, want: dict | None, where) -> None:
             assert got[name] == pytest.approx(value, abs=0.011), (where, name)
 
 
+def test_map_layer_rates_agree_with_the_statistics(small_city):
+    """The per-grid figures of the map layers (/api/v1/heat/grids, the choropleths and map
+    reports) use the statistics' definitions (layers.appeals.rates): for the same grid, period
+    and category they are the same numbers — counted live, and from the facts after a
+    refresh."""
+    _load(small_city)
+    assert Appeal.objects.filter(grid__isnull=True).exists()  # they count for the district
+    period = QueryDict("from=2026-01-01&to=2026-06-30")
+    since, until = at(2026, 1, 1), at(2026, 7, 1)
+    category = Appeal.objects.values_list("category__code", flat=True).order_by("id").first()
+    compared = 0
+    for refreshed in (False, True):
+        if refreshed:
+            refresh()
+        for level in range(1, 6):
+            rows = [r for r in heat.grid_stats(parse_filter(period), level) if r["appeals"]]
+            assert rows, level
+            for row in rows[:2]:
+                totals = grid_stats(StatsQuery(row["code"], since, until))["totals"]
+                _agree(row, totals, (refreshed, row["code"]))
+                by = grid_stats(StatsQuery(row["code"], since, until, "category"))["rows"]
+                want = next((r for r in by if r["key"] == category), None)
+                narrowed = parse_filter(QueryDict(f"{period.urlencode()}&category={category}"))
+                got = {r["code"]: r for r in heat.grid_stats(narrowed, level)}[row["code"]]
+                if want is None:
+                    assert got["appeals"] == 0
+                else:
+                    _agree(got, want, (refreshed, row["code"], category))
+                compared += 1
+    assert compared >= 2 * 5  # every level, live and refreshed
+
+
+def _agree(layer: dict, stats: dict, where) -> None:
+    assert layer["appeals"] == stats["received"], where
+    for name in ("completed", "closed", "completion_rate", "on_time_rate"):
+        assert layer[name] == stats[name], (where, name)
+
+
 def test_stats_api_needs_the_grid_in_scope(client):
     from tests.layers.appeals.workflow_fixtures import SUB, build_city
 
@@ -164,7 +207,8 @@ def test_stats_api_needs_the_grid_in_scope(client):
     assert client.get("/api/v1/stats/", {"grid": SUB, "by": "colour"}).status_code == 400
     assert client.get("/api/v1/stats/").json()["grid"]["code"] == SUB  # default: own grid
     client.force_login(city.users["resident"])
-    assert "grid" in client.get("/api/v1/stats/").json()
+    r = client.get("/api/v1/stats/")  # no posts, so no default grid
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["grid"]
 
 
 def test_grid_stats_command_prints_the_figures():

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from django.urls import URLPattern, path
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -131,15 +132,16 @@ class ActionRegistry:
                                         "type": _field_type(f), "label": str(f.label or fname)}
                 if isinstance(f, serializers.ChoiceField):
                     item["choices"] = [[k, str(v)] for k, v in f.choices.items()]
-                if getattr(f, "max_length", None):
-                    item["max_length"] = f.max_length
+                max_length = getattr(f, "max_length", None)
+                if max_length:
+                    item["max_length"] = max_length
                 fields.append(item)
             out.append({"name": action.name, "label": str(action.label),
                         "version": action.version, "fields": fields})
         return out
 
     # -- endpoints -------------------------------------------------------------------------
-    def urls(self, route: str, view: type, name: str) -> list[URLPattern]:
+    def urls(self, route: str, view: type[ActionView], name: str) -> list[URLPattern]:
         """One endpoint per action: `route` with `<action>` replaced by the action's name,
         served by a subclass of `view` (an ActionView) that knows its action."""
         return [
@@ -156,10 +158,10 @@ def _input_serializer(layer: str, action: Action) -> type[serializers.Serializer
             help_text="the version of the object you last read (a stale one gets a 409)"),
     }
     if action.note == "required":
-        attrs["note"] = StrictCharField(max_length=NOTE_MAX)
+        attrs["note"] = StrictCharField(max_length=NOTE_MAX, label=gettext_lazy("Note"))
     elif action.note == "optional":
         attrs["note"] = StrictCharField(required=False, allow_blank=True, max_length=NOTE_MAX,
-                                        default="")
+                                        default="", label=gettext_lazy("Note"))
     bases = (action.inputs,) if action.inputs else (serializers.Serializer,)
     camel = "".join(part.capitalize() for part in f"{layer}_{action.name}".split("_"))
     return type(f"{camel}Input", bases, attrs)
@@ -222,8 +224,8 @@ class ActionView(APIView):
                      "multipart/form-data": registry.input_serializer(name)},
             responses=cls.response_schema(),
         )(cls.post)
-        view = type(f"{camel}ActionView", (cls,),
-                    {"registry": registry, "action_name": name, "post": post})
+        view: type[ActionView] = type(f"{camel}ActionView", (cls,),
+                                      {"registry": registry, "action_name": name, "post": post})
         return view.as_view()
 
     @classmethod

@@ -1,8 +1,10 @@
 """REST API of the grid hierarchy under /api/v1/grids/: thin views over the services.
 
 Reads are open (boundaries are not personal data); writes need a grid manager of the subtree
-(checked by the services). A boundary that fails validation gets a 400 naming each problem and
-nothing is stored; an edit of a version that is no longer current gets a 409.
+(checked by the services). Errors are raised, never built here: geogrid.errors shapes them (one
+error body for every JSON endpoint). A boundary that fails validation is a 400 naming each
+problem (topology problems also as GeoJSON Features in `problems`) and nothing is stored; an edit
+of a version that is no longer current is a 409 whose `current.version` is the one to reload.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as BadParameter
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,7 +34,7 @@ from geogrid.models import Grid
 from geogrid.serializers import GridFeatureSerializer, GridVersionSerializer
 from geogrid.staff import assign_post, current_staff, end_post
 from geogrid.topology import Problem, check_grid, check_subtree
-from geogrid.versions import StaleVersion, TopologyRejected, create_checked, edit_boundary, history
+from geogrid.versions import create_checked, edit_boundary, history
 
 
 class GridPagination(GeoJsonPagination):
@@ -46,8 +49,9 @@ def parse_as_of(value: str | None) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ParseError(
-            _("as_of must be a date or date-time (ISO 8601), not %(value)r") % {"value": value}
+        raise BadParameter(
+            {"as_of": [_("as_of must be a date or date-time (ISO 8601), not %(value)r")
+                       % {"value": value}]}
         ) from exc
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
@@ -56,16 +60,6 @@ def versions_at(request: Request) -> QuerySet:
     moment = parse_as_of(request.query_params.get("as_of"))
     grids = Grid.objects.select_related("parent", "changed_by")
     return grids.as_of(moment) if moment else grids.current()
-
-
-def problems_response(messages: list[str], problems: list[Problem] | None = None) -> Response:
-    body: dict = {"errors": messages}
-    if problems:
-        body["problems"] = {
-            "type": "FeatureCollection",
-            "features": [p.as_feature() for p in problems],
-        }
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def read_feature(data) -> tuple[GEOSGeometry, dict]:
@@ -89,12 +83,6 @@ def read_feature(data) -> tuple[GEOSGeometry, dict]:
     return geom, properties
 
 
-def error_messages(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms]
-    return list(exc.messages)
-
-
 class GridListView(ListAPIView):
     """GET: grids as a FeatureCollection; filters level, parent, code_prefix, bbox, as_of.
     POST: a new grid from a GeoJSON Feature (properties code, name; level, parent optional)."""
@@ -109,7 +97,7 @@ class GridListView(ListAPIView):
             try:
                 grids = grids.filter(level=int(params["level"]))
             except ValueError as exc:
-                raise ParseError(_("level must be a number from 1 to 5")) from exc
+                raise BadParameter({"level": [_("level must be a number from 1 to 5")]}) from exc
         if params.get("parent"):
             grids = grids.filter(parent__code=params["parent"])
         if params.get("code_prefix"):
@@ -118,41 +106,45 @@ class GridListView(ListAPIView):
             try:
                 west, south, east, north = (float(v) for v in params["bbox"].split(","))
             except ValueError as exc:
-                raise ParseError(_("bbox must be west,south,east,north in degrees")) from exc
+                raise BadParameter(
+                    {"bbox": [_("bbox must be west,south,east,north in degrees")]}
+                ) from exc
             area = Polygon.from_bbox((west, south, east, north))
             area.srid = 4326
             grids = grids.filter(boundary__bboverlaps=area)
         return grids.order_by("code")
 
     def post(self, request: Request) -> Response:
+        geom, props = read_feature(request.data)
+        code = str(props.get("code") or "")
+        lengths = code_lengths()
         try:
-            geom, props = read_feature(request.data)
-            code = str(props.get("code") or "")
             level = int(props.get("level") or level_for_code(code) or 0)
-            if not code or not level:
-                raise ValidationError(_("properties.code must be a grid code of a known length"))
-            parent_code = props.get("parent") or (
-                code[: code_lengths()[level - 1]] if level > 1 else None
+        except (TypeError, ValueError):
+            level = -1
+        if level not in (0, *lengths):
+            raise ValidationError({"level": [_("level must be a number from 1 to 5")]})
+        if not code or not level:
+            raise ValidationError(
+                {"code": [_("properties.code must be a grid code of a known length")]}
             )
-            parent = None
-            if parent_code:
-                parent = Grid.objects.current().filter(code=parent_code).first()
-                if parent is None:
-                    raise ValidationError(
-                        _("the parent grid %(code)s does not exist") % {"code": parent_code}
-                    )
-            result = create_checked(
-                level=level,
-                code=code,
-                name=str(props.get("name") or ""),
-                boundary=geom,
-                parent=parent,
-                actor=request.user,
-            )
-        except TopologyRejected as exc:
-            return problems_response(exc.messages, exc.problems)
-        except ValidationError as exc:
-            return problems_response(error_messages(exc))
+        parent_code = str(props.get("parent") or "") or (
+            code[: lengths[level - 1]] if level > 1 else None
+        )
+        parent = None
+        if parent_code:
+            parent = Grid.objects.current().filter(code=parent_code).first()
+            if parent is None:
+                message = _("the parent grid %(code)s does not exist") % {"code": parent_code}
+                raise ValidationError({"parent": [message]})
+        result = create_checked(
+            level=level,
+            code=code,
+            name=str(props.get("name") or ""),
+            boundary=geom,
+            parent=parent,
+            actor=request.user,
+        )
         return Response(
             self._with_warnings(result.grid, result.warnings), status=status.HTTP_201_CREATED
         )
@@ -174,23 +166,18 @@ class GridDetailView(APIView):
 
     def put(self, request: Request, code: str) -> Response:
         get_object_or_404(Grid.objects.current(), code=code)
-
-        def edit():
-            geom, props = read_feature(request.data)
-            try:
-                version = int(props["version"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ValidationError(
-                    _("properties.version must be the version you edited")
-                ) from exc
-            name = props.get("name")
-            return edit_boundary(
-                code, geom, version=version, actor=request.user, name=str(name) if name else None
-            )
-
-        return edit_response(
-            edit, body=lambda result: GridListView._with_warnings(result.grid, result.warnings)
+        geom, props = read_feature(request.data)
+        try:
+            version = int(props["version"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(
+                {"version": [_("properties.version must be the version you edited")]}
+            ) from exc
+        name = props.get("name")
+        result = edit_boundary(
+            code, geom, version=version, actor=request.user, name=str(name) if name else None
         )
+        return Response(GridListView._with_warnings(result.grid, result.warnings))
 
     patch = put
 
@@ -224,7 +211,7 @@ class GridTopologyView(APIView):
         get_object_or_404(Grid.objects.current(), code=code)
         scope = request.query_params.get("scope", "subtree")
         if scope not in ("subtree", "grid"):
-            raise ParseError(_("scope must be subtree or grid"))
+            raise BadParameter({"scope": [_("scope must be subtree or grid")]})
         report = check_grid(code) if scope == "grid" else check_subtree(code)
         return Response(report.as_geojson())
 
@@ -235,7 +222,7 @@ class GridHistoryView(APIView):
     def get(self, request: Request, code: str) -> Response:
         versions = history(code)
         if not versions.exists():
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            raise NotFound
         return Response(GridVersionSerializer(versions, many=True).data)
 
 
@@ -247,9 +234,16 @@ class GridsAtView(APIView):
             lon = float(request.query_params["lon"])
             lat = float(request.query_params["lat"])
         except (KeyError, ValueError) as exc:
-            raise ParseError(_("lon and lat are required, in degrees (WGS 84)")) from exc
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ParseError(_("lon must be within −180…180 and lat within −90…90"))
+            raise BadParameter(
+                {name: [_("lon and lat are required, in degrees (WGS 84)")]
+                 for name in ("lon", "lat")}
+            ) from exc
+        outside = [n for n, v, limit in (("lon", lon, 180), ("lat", lat, 90))
+                   if not -limit <= v <= limit]
+        if outside:
+            raise BadParameter(
+                {n: [_("lon must be within −180…180 and lat within −90…90")] for n in outside}
+            )
         point = Point(lon, lat, srid=4326)
         grids = versions_at(request).filter(boundary__covers=point).order_by("-level", "code")
         return Response(GridFeatureSerializer(grids, many=True).data)
@@ -260,16 +254,15 @@ class GridSplitView(APIView):
 
     def post(self, request: Request, code: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
-        return edit_response(
-            lambda: split_grid(
-                code,
-                _read_line(data.get("line")),
-                version=_int(data, "version"),
-                new_code=str(data.get("new_code") or ""),
-                new_name=str(data.get("new_name") or ""),
-                actor=request.user,
-            )
+        result = split_grid(
+            code,
+            _read_line(data.get("line")),
+            version=_int(data, "version"),
+            new_code=str(data.get("new_code") or ""),
+            new_name=str(data.get("new_name") or ""),
+            actor=request.user,
         )
+        return Response(_edit_body(result))
 
 
 class GridMergeView(APIView):
@@ -277,33 +270,14 @@ class GridMergeView(APIView):
 
     def post(self, request: Request, code: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
-        return edit_response(
-            lambda: merge_grids(
-                code,
-                str(data.get("other") or ""),
-                version=_int(data, "version"),
-                other_version=_int(data, "other_version"),
-                actor=request.user,
-            )
+        result = merge_grids(
+            code,
+            str(data.get("other") or ""),
+            version=_int(data, "version"),
+            other_version=_int(data, "other_version"),
+            actor=request.user,
         )
-
-
-def edit_response(edit, body=None) -> Response:
-    """Run a boundary edit and answer: 200 with `body(result)` (default: the edited grid and
-    the changed codes), 409 for a stale version, 400 naming each problem (topology problems
-    also as GeoJSON)."""
-    try:
-        result = edit()
-    except StaleVersion as exc:
-        return Response(
-            {"detail": str(exc), "current_version": exc.current_id},
-            status=status.HTTP_409_CONFLICT,
-        )
-    except TopologyRejected as exc:
-        return problems_response(exc.messages, exc.problems)
-    except ValidationError as exc:
-        return problems_response(error_messages(exc))
-    return Response((body or _edit_body)(result))
+        return Response(_edit_body(result))
 
 
 def _int(data: dict, name: str) -> int:
@@ -342,21 +316,21 @@ class GridStaffView(APIView):
     def post(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(Grid.objects.current(), code=code)
         data = request.data if isinstance(request.data, dict) else {}
-        try:
-            post = assign_post(
-                request.user,
-                grid,
-                str(data.get("username") or ""),
-                str(data.get("post") or ""),
-                str(data.get("phone") or ""),
-            )
-        except ValidationError as exc:
-            return problems_response(error_messages(exc))
+        post = assign_post(
+            request.user,
+            grid,
+            str(data.get("username") or ""),
+            str(data.get("post") or ""),
+            str(data.get("phone") or ""),
+        )
         return Response(_post(post), status=status.HTTP_201_CREATED)
 
     def delete(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(Grid.objects.current(), code=code)
-        post = get_object_or_404(current_staff(grid), pk=request.query_params.get("id"))
+        post_id = request.query_params.get("id", "")
+        if not (post_id.isascii() and post_id.isdigit() and len(post_id) <= 18):
+            raise ValidationError({"id": [_("send ?id= with the number of the post to end")]})
+        post = get_object_or_404(current_staff(grid), pk=int(post_id))
         end_post(request.user, post)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -40,7 +40,7 @@ class StaleVersion(Conflict):
             % {"code": code, "id": current_id},
             current={"version": current_id},
         )
-        self.code = code
+        self.grid_code = code
         self.current_id = current_id
 
 
@@ -59,10 +59,18 @@ class EditResult:
     warnings: list[Problem] = field(default_factory=list)
 
 
+def new_version_id(change: BoundaryChange) -> int:
+    """The id of the version `change` created (every change `replace_boundaries` returns has
+    one; only a retired grid has none)."""
+    if change.new_version_id is None:
+        raise ValueError(f"grid {change.code} was retired, it has no new version")
+    return change.new_version_id
+
+
 def replace_boundaries(
     boundaries: Iterable[tuple[str, bytes | GEOSGeometry]],
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     when: dt.datetime | None = None,
 ) -> list[BoundaryChange]:
     """New versions for these (code, boundary) pairs; boundaries are EPSG:4326, validated.
@@ -149,7 +157,7 @@ def replace_boundaries(
     return changes
 
 
-def announce(changes: Sequence[BoundaryChange], actor: AbstractBaseUser | None = None) -> None:
+def announce(changes: Sequence[BoundaryChange], actor: User | None = None) -> None:
     """Tell the layers what moved; a receiver that raises aborts the caller's transaction."""
     if changes:
         boundaries_changed.send(sender=Grid, changes=list(changes), actor=actor)
@@ -170,7 +178,7 @@ def edit_boundary(
     boundary: GEOSGeometry,
     *,
     version: int,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str | None = None,
 ) -> EditResult:
     """A person's boundary edit, checked against the hierarchy; nothing is stored on failure.
@@ -193,13 +201,13 @@ def edit_boundary(
             raise ValidationError({"boundary": [str(exc)]}) from exc
         changes = replace_boundaries([(code, boundary)], actor=actor)
         if name is not None and name != edited.name:
-            Grid.objects.filter(pk=changes[0].new_version_id).update(name=name)
+            Grid.objects.filter(pk=new_version_id(changes[0])).update(name=name)
         report = check_grid(code)
         blocking = report.of_kind(*BLOCKING)
         if blocking:
             raise TopologyRejected(blocking)
         announce(changes, actor)
-        grid = Grid.objects.get(pk=changes[0].new_version_id)
+        grid = Grid.objects.get(pk=new_version_id(changes[0]))
     return EditResult(grid=grid, changes=changes, warnings=report.of_kind(Kind.GAP))
 
 
@@ -210,7 +218,7 @@ def create_checked(
     name: str,
     boundary: GEOSGeometry,
     parent: Grid | None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> EditResult:
     """create_grid plus the topology check of its family; nothing is stored on failure."""
     if actor is not None and not may_edit_under(actor, parent):

@@ -11,7 +11,7 @@ urlpatterns = [
     path("maps/grids/", views.grid_editor, name="grid-editor"),
     path("maps/dispatch/", views.dispatch, name="dispatch"),
     path("maps/report.html", map_report_download, name="map-report"),
-    path("maps/grids/<str:code>/summary", views.grid_summary, name="grid-summary"),
+    path("maps/grids/<str:code>/summary", views.GridSummaryView.as_view(), name="grid-summary"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
 ]

@@ -1,4 +1,5 @@
-"""Map screens: thin views that render templates; the data comes from the REST API."""
+"""Map screens: thin views that render templates; the data comes from the REST API (and the
+one JSON endpoint of the screens, the grid summary, answers errors in geogrid.errors' shape)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from geogrid.access import grids_user_may_act_on, user_may_act_on
 from geogrid.calendar_db import working_calendar
@@ -127,6 +132,7 @@ def grid_editor(request: HttpRequest) -> HttpResponse:
     strings = {
         "expand": _("show child grids"),
         "failed": _("The change was not saved."),
+        "offline": _("The server cannot be reached; please try again."),
         "conflict": _("Someone else changed this grid meanwhile; select it again and redo."),
         "saved": _("Saved."),
         "noChildren": _("Micro-grids have no child grids."),
@@ -145,26 +151,32 @@ def grid_editor(request: HttpRequest) -> HttpResponse:
     return page(request, "maps/grids.html", {"strings": strings, "posts": Post.choices})
 
 
-@login_required
-def grid_summary(request: HttpRequest, code: str) -> JsonResponse:
-    """Households, buildings and open appeals in a grid's subtree (current versions)."""
-    grid = get_object_or_404(Grid.objects.current(), code=code)
-    if not (
-        request.user.is_superuser
-        or has_role(request.user, Role.DISPATCHER)
-        or user_may_act_on(request.user, grid)
-    ):
-        raise PermissionDenied
-    in_subtree = {"grid__code__startswith": code, "grid__valid_to__isnull": True}
-    buildings = Building.objects.filter(**in_subtree).aggregate(n=Count("id"), h=Sum("households"))
-    open_appeals = Appeal.objects.filter(status__in=OPEN_STATUSES, **in_subtree).count()
-    return JsonResponse(
-        {
-            "households": buildings["h"] or 0,
-            "buildings": buildings["n"],
-            "open_appeals": open_appeals,
-        }
-    )
+class GridSummaryView(APIView):
+    """GET /maps/grids/<code>/summary — households, buildings and open appeals in a grid's
+    subtree (current versions), for the grid editor; errors in the one shape (geogrid.errors)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request, code: str) -> Response:
+        grid = get_object_or_404(Grid.objects.current(), code=code)
+        if not (
+            request.user.is_superuser
+            or has_role(request.user, Role.DISPATCHER)
+            or user_may_act_on(request.user, grid)
+        ):
+            raise PermissionDenied(_("this grid is outside your grids"))
+        in_subtree = {"grid__code__startswith": code, "grid__valid_to__isnull": True}
+        buildings = Building.objects.filter(**in_subtree).aggregate(
+            n=Count("id"), h=Sum("households")
+        )
+        open_appeals = Appeal.objects.filter(status__in=OPEN_STATUSES, **in_subtree).count()
+        return Response(
+            {
+                "households": buildings["h"] or 0,
+                "buildings": buildings["n"],
+                "open_appeals": open_appeals,
+            }
+        )
 
 
 def _scope_grids(user) -> list[dict]:
@@ -192,8 +204,8 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "refreshed": _("refreshed"),
         "conflict": _("Someone else acted on this appeal first; it has been reloaded."),
         "failed": _("The action was not carried out."),
+        "offline": _("The server cannot be reached; please try again."),
         "provisional": _("provisional: the holiday schedule for this year is not imported yet"),
-        "actions": APPEAL_ACTIONS.labels(),
     }
     dashboard = {
         "openStatuses": [str(s) for s in OPEN_STATUSES],

@@ -103,3 +103,57 @@ def test_first_heat_map_of_the_county_renders_within_two_seconds(page, live_serv
     assert page.eval_on_selector_all("canvas.leaflet-heatmap-layer", "c => c.length") == 1
     assert first_heat_ms < 2000
     assert js_errors(page) == []
+
+
+def test_the_action_form_is_built_from_the_action_registry(page, live_server):
+    """The dashboard has no table of its own: 'extend' asks for the working hours because the
+    registry says so, and the server's message about them appears next to that field."""
+    from layers.appeals import transitions
+    from layers.appeals.actors import Actor
+
+    grids = make_city()
+    dispatcher = Actor(user=dispatcher_on(grids[DISTRICT]))
+    appeal = submit_appeal(
+        AppealInput(category="E0102", lon=117.795, lat=26.40, crs="wgs84"), actor=AnonymousUser()
+    ).appeal
+    transitions.accept(appeal.tracking, dispatcher)
+    transitions.dispatch(appeal.tracking, dispatcher)
+    due_before = Appeal.objects.get(pk=appeal.pk).due_at
+    login(page, live_server.url, "dispatcher", "/maps/dispatch/")
+    page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
+    page.evaluate("t => GeoGrid.dashboard.openAppeal(t)", appeal.tracking)
+    page.wait_for_selector("#a-actions button[data-action=extend]")
+    registry = {a["name"]: a for a in page.evaluate("GeoGrid.readJson('dashboard').actions")}
+    extend = registry["extend"]
+    assert [f["name"] for f in extend["fields"]] == ["hours", "note"]
+    assert page.inner_text("#a-actions button[data-action=extend]") == extend["label"] == "延期"
+
+    def form_fields() -> list[dict]:
+        return page.eval_on_selector_all(
+            "#action-fields input, #action-fields select, #action-fields textarea",
+            "els => els.map(e => ({name: e.name, type: e.type, required: e.required}))",
+        )
+
+    page.click("#a-actions button[data-action=escalate]")
+    assert [f["name"] for f in form_fields()] == ["department", "note"]  # no hours here
+    page.click("#a-actions button[data-action=extend]")
+    assert page.inner_text("#action-title") == "延期"
+    assert form_fields() == [
+        {"name": "hours", "type": "number", "required": True},
+        {"name": "note", "type": "textarea", "required": False},
+    ]
+    assert "工作小时" in page.inner_text("#row-hours")  # the registry's label for the field
+    # More hours than EXTENSION_MAX_HOURS: the server says so, next to the field.
+    page.fill("#act-hours", "1000")
+    page.click("#action-form button[type=submit]")
+    page.wait_for_function("document.querySelector('.errors[data-field=hours]').textContent")
+    assert "240" in page.inner_text(".errors[data-field=hours]")
+    assert page.inner_text("#action-errors") == ""
+    assert Appeal.objects.get(pk=appeal.pk).due_at == due_before
+    page.fill("#act-hours", "8")
+    page.fill("#act-note", "等待配件")
+    page.click("#action-form button[type=submit]")
+    page.wait_for_selector("#a-timeline li:has-text('等待配件')")
+    assert page.is_hidden("#action-form")
+    assert Appeal.objects.get(pk=appeal.pk).due_at > due_before
+    assert js_errors(page) == []

@@ -1,5 +1,6 @@
 """The grid editor: a grid manager draws a micro-grid inside a zone and saves it; an overlapping
-one is refused, the overlap is drawn on the map and nothing is stored."""
+one is refused, the overlap is drawn on the map and nothing is stored; an edit of a version
+someone else replaced meanwhile is refused and the grid reloaded."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from geogrid.models import Grid, Post
+from geogrid.versions import edit_boundary
 from tests.browser.conftest import js_errors, screenshot
 from tests.factories import GK_CM_117, ORIGIN_E, ORIGIN_N, _rect, assign, make_grid, make_user
 
@@ -95,4 +97,34 @@ def test_an_overlapping_grid_is_refused_and_the_overlap_drawn(page, live_server)
     screenshot(page, "grid-editor-overlap")
     assert not Grid.objects.filter(code=ZONE + "002").exists()
     assert Grid.objects.current().get(code=ZONE + "001").pk == grids["north"].pk
+    assert js_errors(page) == []
+
+
+def test_a_conflicting_edit_reloads_the_grid_and_can_then_be_saved(page, live_server):
+    grids = half_empty_zone()
+    north = ZONE + "001"
+    open_editor(page, live_server)
+    page.goto(f"{live_server.url}/maps/grids/#grid={north}")
+    page.reload()
+    page.wait_for_function(f"document.getElementById('d-code').textContent === '{north}'")
+    # Someone else saves the grid meanwhile: the version on the screen is stale.
+    edit_boundary(north, grids["north"].boundary, version=grids["north"].pk,
+                  actor=make_user(is_superuser=True))
+    current = Grid.objects.current().get(code=north).pk
+    page.click("#btn-edit")
+    url = f"{live_server.url}/api/v1/grids/{north}/"
+    with page.expect_response(lambda r: r.url == url and r.request.method == "PUT") as refused, \
+            page.expect_response(lambda r: r.url == url and r.request.method == "GET") as reread:
+        page.click("#btn-save")
+    assert refused.value.status == 409
+    assert refused.value.json()["current"] == {"version": current}
+    # The editor read the grid again: it now edits the current version.
+    assert reread.value.json()["properties"]["version"] == current
+    assert "网格" in page.inner_text("#messages .error")  # the server's message, in Chinese
+    page.wait_for_timeout(300)
+    # Redone on the current version, the edit is saved.
+    page.click("#btn-edit")
+    page.click("#btn-save")
+    page.wait_for_selector("#messages .ok, #messages .warning")
+    assert Grid.objects.filter(code=north).count() == 3
     assert js_errors(page) == []

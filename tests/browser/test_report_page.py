@@ -93,3 +93,32 @@ def test_reporter_follows_the_timeline_and_an_unsatisfied_rating_reopens(phone, 
     phone.reload()  # only the fragment changed
     phone.wait_for_selector("#f-missing:not([hidden])")
     assert js_errors(phone) == []
+
+
+def test_a_server_side_error_appears_next_to_its_field(phone, live_server):
+    """The API's one error shape: `fields.contact_phone` is shown under the phone input (the
+    page itself does not check phone numbers), nothing in the general place, nothing stored."""
+    make_city()
+    phone.goto(f"{live_server.url}/m/")
+    tap_map(phone, 117.805, 26.405)
+    phone.wait_for_function("document.getElementById('where').dataset.grid")
+    phone.click("label.cat:has(input[value='E0102'])")
+    phone.fill("input[name=contact_phone]", "call me")
+    with phone.expect_response("**/api/v1/appeals/") as answer:
+        phone.click("#submit")
+    body = answer.value.json()
+    assert answer.value.status == 400 and body["code"] == "invalid"
+    assert body["fields"] == {"contact_phone": ["不是有效的电话号码"]}
+    phone.wait_for_function(
+        "document.querySelector('.errors[data-field=contact_phone]').textContent"
+    )
+    assert phone.inner_text(".errors[data-field=contact_phone]") == "不是有效的电话号码"
+    for other in ("non_field_errors", "category", "lon"):
+        assert phone.inner_text(f".errors[data-field={other}]") == ""
+    assert not Appeal.objects.exists()
+    # Corrected, it goes through and the message is gone.
+    phone.fill("input[name=contact_phone]", "13812345678")
+    phone.click("#submit")
+    phone.wait_for_selector("#done:not([hidden])")
+    assert Appeal.objects.get().contact_phone == "13812345678"
+    assert js_errors(phone) == []

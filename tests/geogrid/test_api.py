@@ -1,4 +1,5 @@
-"""The grid API: GeoJSON lists, detail, children, ancestors, topology, history, edits."""
+"""The grid API: GeoJSON lists, detail, children, ancestors, topology, history, edits; every
+error in the one error shape of geogrid.errors (detail, code, fields, problems)."""
 
 from __future__ import annotations
 
@@ -64,8 +65,13 @@ def test_list_is_a_paginated_feature_collection_with_filters(tree, client):
     assert [f["id"] for f in west["features"]] == [NORTH, SOUTH]
     paged = client.get("/api/v1/grids/?page_size=4&page=2").json()
     assert len(paged["features"]) == 4 and paged["next"] and paged["previous"]
-    assert client.get("/api/v1/grids/?bbox=1,2").status_code == 400
-    assert client.get("/api/v1/grids/?as_of=yesterday").status_code == 400
+    bad = client.get("/api/v1/grids/?bbox=1,2")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert bad.json()["fields"] == {"bbox": ["bbox must be west,south,east,north in degrees"]}
+    bad = client.get("/api/v1/grids/?as_of=yesterday")
+    assert bad.status_code == 400 and list(bad.json()["fields"]) == ["as_of"]
+    assert bad.json()["detail"].startswith("as_of: as_of must be a date")
+    assert list(client.get("/api/v1/grids/?level=x").json()["fields"]) == ["level"]
 
 
 def test_detail_children_ancestors(tree, client):
@@ -81,7 +87,10 @@ def test_detail_children_ancestors(tree, client):
         "350427001001",
         ZONE,
     ]
-    assert client.get("/api/v1/grids/999999/").status_code == 404
+    missing = client.get("/api/v1/grids/999999/")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    missing = client.get("/api/v1/grids/999999/history/")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
 def test_topology_report_of_a_subtree(tree, client):
@@ -92,6 +101,15 @@ def test_topology_report_of_a_subtree(tree, client):
     assert problem["properties"]["area_m2"] == pytest.approx(100_000, rel=0.01)
     assert problem["geometry"]["type"] == "Polygon"
     assert client.get("/api/v1/grids/350427002/topology/").json()["features"] == []
+    bad = client.get("/api/v1/grids/350427001/topology/?scope=all")
+    assert bad.status_code == 400 and list(bad.json()["fields"]) == ["scope"]
+
+
+def test_grids_at_names_the_missing_or_impossible_coordinate(tree, client):
+    bad = client.get("/api/v1/grids/at/?lon=117.8")
+    assert bad.status_code == 400 and sorted(bad.json()["fields"]) == ["lat", "lon"]
+    bad = client.get("/api/v1/grids/at/?lon=117.8&lat=126.4")
+    assert bad.status_code == 400 and list(bad.json()["fields"]) == ["lat"]
 
 
 def test_a_manager_moves_a_shared_edge_and_history_shows_it(tree, client, manager):
@@ -122,12 +140,19 @@ def test_bad_boundaries_get_400_naming_each_problem_and_nothing_is_stored(tree, 
     north = tree[NORTH]
     overlap = put(client, NORTH, feature(_rect(0, 950, 1000, 1050), version=north.pk))
     assert overlap.status_code == 400
-    (message,) = overlap.json()["errors"]
-    assert message.startswith(f"grid {NORTH} overlaps sibling {SOUTH} by 49,")
-    assert overlap.json()["problems"]["features"][0]["properties"]["kind"] == "overlap"
+    body = overlap.json()
+    assert body["code"] == "invalid" and body["fields"] == {}
+    assert body["detail"].startswith(f"grid {NORTH} overlaps sibling {SOUTH} by 49,")
+    # Each topology problem is a GeoJSON Feature a map can draw, with its message.
+    (problem,) = body["problems"]
+    assert problem["type"] == "Feature" and problem["geometry"]["type"] in ("Polygon",
+                                                                             "MultiPolygon")
+    assert problem["properties"]["kind"] == "overlap"
+    assert problem["properties"]["message"] == body["detail"]
 
     outside = put(client, NORTH, feature(_rect(0, 1000, 1000, 1100), version=north.pk))
-    assert outside.json()["errors"][0].startswith(f"grid {NORTH} lies outside its parent {ZONE}")
+    assert outside.json()["detail"].startswith(f"grid {NORTH} lies outside its parent {ZONE}")
+    assert [p["properties"]["kind"] for p in outside.json()["problems"]] == ["outside_parent"]
 
     bowtie = {
         "type": "Feature",
@@ -141,17 +166,21 @@ def test_bad_boundaries_get_400_naming_each_problem_and_nothing_is_stored(tree, 
     }
     response = put(client, NORTH, bowtie)
     assert response.status_code == 400
-    assert "invalid geometry: Self-intersection[117.805 26.405]" in response.json()["errors"][0]
+    (message,) = response.json()["fields"]["boundary"]
+    assert "invalid geometry: Self-intersection[117.805 26.405]" in message
+    assert response.json()["detail"] == f"boundary: {message}"
     unclosed = json.loads(json.dumps(bowtie))
     unclosed["geometry"]["coordinates"][0].pop()
     response = put(client, NORTH, unclosed)
-    assert response.status_code == 400 and "rings must be closed" in response.json()["errors"][0]
+    assert response.status_code == 400 and "rings must be closed" in response.json()["detail"]
     point = {
         "type": "Feature",
         "properties": {"version": north.pk},
         "geometry": {"type": "Point", "coordinates": [117.8, 26.4]},
     }
-    assert "not a Point" in put(client, NORTH, point).json()["errors"][0]
+    assert "not a Point" in put(client, NORTH, point).json()["fields"]["boundary"][0]
+    no_version = put(client, NORTH, feature(_rect(0, 1000, 1000, 990)))
+    assert no_version.status_code == 400 and list(no_version.json()["fields"]) == ["version"]
     assert Grid.objects.filter(code=NORTH).count() == 1
 
 
@@ -161,17 +190,30 @@ def test_a_stale_version_gets_409(tree, client, manager):
     assert ok.status_code == 200
     response = put(client, NORTH, feature(_rect(0, 1000, 1000, 980), version=north.pk))
     assert response.status_code == 409
-    assert response.json()["current_version"] == Grid.objects.current().get(code=NORTH).pk
+    body = response.json()
+    assert f"grid {NORTH} was changed" in body["detail"]
+    assert body["current"] == {"version": Grid.objects.current().get(code=NORTH).pk}
+
+
+def test_a_stale_version_has_the_conflict_code(tree, client, manager):
+    north = tree[NORTH]
+    ok = put(client, NORTH, feature(_rect(0, 1000, 1000, 990), version=north.pk))
+    assert ok.status_code == 200
+    response = put(client, NORTH, feature(_rect(0, 1000, 1000, 980), version=north.pk))
+    assert response.status_code == 409 and response.json()["code"] == "conflict"
 
 
 def test_permissions(tree, client):
     north = tree[NORTH]
     body = feature(_rect(0, 1000, 1000, 990), version=north.pk)
-    assert put(client, NORTH, body).status_code == 403  # anonymous
+    anonymous = put(client, NORTH, body)
+    assert anonymous.status_code == 403 and anonymous.json()["code"] == "not_authenticated"
     stranger = make_user("grid_manager")
     assign(stranger, tree["350427002"], Post.MANAGER)
     client.force_authenticate(stranger)
-    assert put(client, NORTH, body).status_code == 403
+    denied = put(client, NORTH, body)
+    assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
+    assert denied.json()["detail"] == f"you may not change grid {NORTH}"
     assert Grid.objects.filter(code=NORTH).count() == 1
 
 
@@ -183,8 +225,17 @@ def test_create_a_grid(tree, client, manager):
     assert response.json()["properties"]["parent"] == ZONE
     clash = feature(_rect(0, 500, 1000, 400), code=ZONE + "004", name="重叠")
     response = client.post("/api/v1/grids/", clash, format="json")
-    assert response.status_code == 400 and "overlaps sibling" in response.json()["errors"][0]
+    assert response.status_code == 400 and "overlaps sibling" in response.json()["detail"]
+    assert response.json()["problems"][0]["properties"]["kind"] == "overlap"
     assert not Grid.objects.filter(code=ZONE + "004").exists()
+    again = client.post("/api/v1/grids/", body, format="json")
+    assert again.status_code == 400
+    assert again.json()["fields"] == {"code": ["a current grid with this code already exists"]}
+    for props, field in (({"code": "12"}, "code"), ({"code": ZONE + "005", "level": "x"}, "level"),
+                         ({"code": ZONE + "005", "level": 9}, "level"),
+                         ({"code": ZONE + "005", "parent": "350427009"}, "parent")):
+        bad = client.post("/api/v1/grids/", feature(_rect(0, 500, 1, 1), **props), format="json")
+        assert bad.status_code == 400 and list(bad.json()["fields"]) == [field], props
 
 
 def test_messages_are_chinese_by_default(tree, manager):
@@ -193,4 +244,4 @@ def test_messages_are_chinese_by_default(tree, manager):
     north = tree[NORTH]
     response = put(client, NORTH, feature(_rect(0, 950, 1000, 1050), version=north.pk))
     assert response.status_code == 400
-    assert "重叠" in response.json()["errors"][0]
+    assert "重叠" in response.json()["detail"]

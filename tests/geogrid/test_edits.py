@@ -75,7 +75,8 @@ def test_a_line_that_does_not_cut_through_is_refused(tree, manager):
         format="json",
     )
     assert response.status_code == 400
-    assert "must cross the grid from edge to edge" in response.json()["errors"][0]
+    (message,) = response.json()["fields"]["line"]
+    assert "must cross the grid from edge to edge" in message
     assert Grid.objects.filter(code=NORTH).count() == 1
     assert not Grid.objects.filter(code=ZONE + "003").exists()
 
@@ -90,8 +91,8 @@ def test_split_of_a_stale_version_is_a_conflict(tree, manager):
     assert manager.post(f"/api/v1/grids/{NORTH}/split/", body, format="json").status_code == 200
     body["new_code"] = ZONE + "004"
     again = manager.post(f"/api/v1/grids/{NORTH}/split/", body, format="json")
-    assert again.status_code == 409
-    assert again.json()["current_version"] == Grid.objects.current().get(code=NORTH).pk
+    assert again.status_code == 409  # its "code" is wrong for now: see test_api.py
+    assert again.json()["current"] == {"version": Grid.objects.current().get(code=NORTH).pk}
 
 
 def test_only_grid_managers_of_the_subtree_may_split(tree):
@@ -144,7 +145,9 @@ def test_merge_refuses_non_siblings_and_split_refuses_grids_with_children(tree):
         format="json",
     )
     assert response.status_code == 400
-    assert "only two different sibling grids can be merged" in response.json()["errors"][0]
+    assert response.json()["fields"] == {
+        "other": ["only two different sibling grids can be merged"]
+    }
     response = admin.post(
         f"/api/v1/grids/{ZONE}/split/",
         {
@@ -155,7 +158,7 @@ def test_merge_refuses_non_siblings_and_split_refuses_grids_with_children(tree):
         },
         format="json",
     )
-    assert response.status_code == 400
-    assert f"grid {ZONE} has child grids" in response.json()["errors"][0]
+    assert response.status_code == 400 and response.json()["fields"] == {}
+    assert response.json()["detail"].startswith(f"grid {ZONE} has child grids")
     assert Grid.objects.current().count() == len(tree)
     assert Grid.objects.count() == len(tree)

@@ -53,12 +53,26 @@ def test_bad_requests_name_the_field_and_store_nothing():
         {"username": "nobody", "post": "grid_leader"},
         format="json",
     )
-    assert bad.status_code == 400 and bad.json()["errors"] == ["username: no active user 'nobody'"]
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert bad.json()["fields"] == {"username": ["no active user 'nobody'"]}
+    assert bad.json()["detail"] == "username: no active user 'nobody'"
     bad = client.post(
         f"/api/v1/grids/{MICRO}/staff/", {"username": "li", "post": "boss"}, format="json"
     )
-    assert bad.status_code == 400 and "unknown post 'boss'" in bad.json()["errors"][0]
+    assert bad.status_code == 400 and bad.json()["fields"] == {"post": ["unknown post 'boss'"]}
     assert StaffAssignment.objects.count() == 1  # only the manager's own post
+
+
+@pytest.mark.parametrize("query", ["?id=abc", "", "?id=", "?id=１", "?id=99999999999999999999"])
+def test_ending_a_post_needs_a_numeric_id(query):
+    tree = make_tree()
+    manager = make_user("grid_manager")
+    assign(manager, tree[ZONE], Post.MANAGER)
+    bad = client_for(manager).delete(f"/api/v1/grids/{MICRO}/staff/{query}")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert list(bad.json()["fields"]) == ["id"]
+    missing = client_for(manager).delete(f"/api/v1/grids/{MICRO}/staff/?id=999999")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
 def test_outside_the_subtree_or_without_the_role_is_forbidden_and_ending_revokes():
@@ -70,7 +84,7 @@ def test_outside_the_subtree_or_without_the_role_is_forbidden_and_ending_revokes
     denied = client_for(manager).post(
         f"/api/v1/grids/{other}/staff/", {"username": "wang", "post": "grid_worker"}, format="json"
     )
-    assert denied.status_code == 403
+    assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
     post = assign(worker, tree[MICRO], Post.GRID_WORKER)
     denied = client_for(worker).delete(f"/api/v1/grids/{MICRO}/staff/?id={post.pk}")
     assert denied.status_code == 403

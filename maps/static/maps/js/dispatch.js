@@ -21,16 +21,21 @@
   legend.onAdd = function () { this._div = L.DomUtil.create("div", "legend"); return this._div; };
   legend.addTo(map);
   var lastPointsKey = null, current = null, pendingAction = null, fitted = false;
+  var api = GeoGrid.api;
+  // The appeal actions from the registry: label and the fields each one asks for.
+  var ACTIONS = {};
+  (D.actions || []).forEach(function (a) { ACTIONS[a.name] = a; });
+  var REPORTER_ACTIONS = ["rate", "support"];  // the reporter's, not offered on this screen
 
   // ---- helpers ---------------------------------------------------------------------------------
-  function api(method, url, body) {
-    var init = { method: method, credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": GeoGrid.csrfToken() } };
-    if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
-    return fetch(url, init).then(function (r) {
-      return r.json().then(function (b) { return { status: r.status, body: b }; },
-        function () { return { status: r.status, body: {} }; });
-    }, function () { return { status: 0, body: {} }; });
+  // Background reads: a failure is shown beside the refresh time and the next refresh retries.
+  var readFailure = null;
+  function read(url) {
+    return api.get(url).catch(function (err) {
+      if (!(err instanceof GeoGrid.ApiError)) throw err;
+      readFailure = err;
+      return null;
+    });
   }
   function values() { return Object.fromEntries(new FormData(form).entries()); }
   function bboxParam() { return map.getBounds().toBBoxString(); }
@@ -58,10 +63,10 @@
 
   // ---- layers --------------------------------------------------------------------------------
   function refreshHeat() {
-    return api("GET", "/api/v1/heat?" + analyticsQuery({ bbox: bboxParam(), zoom: map.getZoom() })).then(function (res) {
-      if (res.status !== 200) return;
-      heat.setOptions({ max: Math.max(1, res.body.max || 1) });
-      heat.setLatLngs(res.body.bins || []);
+    return read("/api/v1/heat?" + analyticsQuery({ bbox: bboxParam(), zoom: map.getZoom() })).then(function (body) {
+      if (!body) return;
+      heat.setOptions({ max: Math.max(1, body.max || 1) });
+      heat.setLatLngs(body.bins || []);
       if (!timings.firstHeat) {
         // The heat layer draws on the next animation frame; measure when it has.
         requestAnimationFrame(function () { timings.firstHeat = performance.now() - timings.start; });
@@ -87,9 +92,10 @@
     if (!map.hasLayer(markers)) map.addLayer(markers);
     if (key === lastPointsKey) return Promise.resolve();
     lastPointsKey = key;
-    return api("GET", "/api/v1/appeals/?" + listQuery({ page_size: 1000 })).then(function (res) {
+    return read("/api/v1/appeals/?" + listQuery({ page_size: 1000 })).then(function (body) {
+      if (!body) { lastPointsKey = null; return; }
       markers.clearLayers();
-      (res.body.features || []).forEach(function (f) {
+      (body.features || []).forEach(function (f) {
         if (!f.geometry) return;
         var c = f.geometry.coordinates;
         var m = L.circleMarker([c[1], c[0]], { radius: 6, color: "#fff", weight: 1, fillOpacity: 0.9,
@@ -102,9 +108,9 @@
     });
   }
   function refreshPoints() {
-    return api("GET", "/api/v1/heat/count?" + analyticsQuery({ bbox: bboxParam(), zoom: map.getZoom() })).then(function (res) {
-      if (res.status !== 200) return;
-      if (res.body.use_tiles) useTiles(); else return usePoints(analyticsQuery() + "|" + res.body.count);
+    return read("/api/v1/heat/count?" + analyticsQuery({ bbox: bboxParam(), zoom: map.getZoom() })).then(function (body) {
+      if (!body) return;
+      if (body.use_tiles) useTiles(); else return usePoints(analyticsQuery() + "|" + body.count);
     });
   }
 
@@ -117,12 +123,13 @@
     var v = values(), level = v.grid ? Math.min(5, D.levelOfCode[v.grid.length] + 1) : D.defaultLevel;
     var key = level + ":" + (v.grid || "");
     var shapes = gridShapes[key] ? Promise.resolve(gridShapes[key]) :
-      api("GET", "/api/v1/grids/?page_size=1000&level=" + level + (v.grid ? "&code_prefix=" + v.grid : "")).then(function (res) {
-        gridShapes[key] = res.body; return res.body;
+      read("/api/v1/grids/?page_size=1000&level=" + level + (v.grid ? "&code_prefix=" + v.grid : "")).then(function (fc) {
+        if (fc) gridShapes[key] = fc;
+        return fc;
       });
-    var stats = api("GET", "/api/v1/heat/grids?" + analyticsQuery({ level: level, parent: v.grid || "" }));
+    var stats = read("/api/v1/heat/grids?" + analyticsQuery({ level: level, parent: v.grid || "" }));
     return Promise.all([shapes, stats]).then(function (both) {
-      var fc = both[0], rows = both[1].body.grids || both[1].body.results || both[1].body || [];
+      var fc = both[0], body = both[1] || {}, rows = body.grids || body.results || body;
       var byCode = {};
       (Array.isArray(rows) ? rows : []).forEach(function (r) { byCode[r.code] = r; });
       var metric = v.metric, vals = Object.values(byCode).map(function (r) { return r[metric]; })
@@ -175,19 +182,19 @@
   function refreshLists() {
     return Promise.all([
       // Both lists are about open work, whatever the map shows.
-      api("GET", "/api/v1/appeals/?" + listQuery({ overdue: 1, page_size: 50, status: D.openStatuses.join(",") }))
-        .then(function (r) { fillList("overdue", "n-overdue", r.body.features || [], r.body.count); }),
-      api("GET", "/api/v1/appeals/?" + listQuery({ due_within_hours: 4, page_size: 50, status: D.openStatuses.join(",") }))
-        .then(function (r) { fillList("due-soon", "n-due", r.body.features || [], r.body.count); })
+      read("/api/v1/appeals/?" + listQuery({ overdue: 1, page_size: 50, status: D.openStatuses.join(",") }))
+        .then(function (b) { if (b) fillList("overdue", "n-overdue", b.features || [], b.count); }),
+      read("/api/v1/appeals/?" + listQuery({ due_within_hours: 4, page_size: 50, status: D.openStatuses.join(",") }))
+        .then(function (b) { if (b) fillList("due-soon", "n-due", b.features || [], b.count); })
     ]);
   }
   function refreshKpis() {
     var v = values(), q = new URLSearchParams();
     if (v.grid) q.set("grid", v.grid);
     if (v.days) q.set("since", new Date(Date.now() - v.days * 864e5).toISOString().slice(0, 10));
-    return api("GET", "/api/v1/stats/?" + q.toString()).then(function (res) {
-      if (res.status !== 200) return;
-      var s = res.body.totals || {};
+    return read("/api/v1/stats/?" + q.toString()).then(function (body) {
+      if (!body) return;
+      var s = body.totals || {};
       $("k-received").textContent = (s.received || 0).toLocaleString();
       $("k-completion").textContent = pct(s.completion_rate);
       $("k-ontime").textContent = pct(s.on_time_rate);
@@ -196,12 +203,12 @@
   }
 
   // ---- one appeal ---------------------------------------------------------------------------------
-  var NEEDS = { dispatch: ["grid"], escalate: [], extend: ["hours"], merge: ["master"], resolve: ["result", "photos"] };
+  function actionLabel(name) { return ACTIONS[name] ? ACTIONS[name].label : name; }
   function openAppeal(tracking) {
     if (!current || current.tracking !== tracking) pendingAction = null;
-    return api("GET", "/api/v1/appeals/" + encodeURIComponent(tracking) + "/").then(function (res) {
-      if (res.status !== 200) return;
-      current = res.body;
+    return read("/api/v1/appeals/" + encodeURIComponent(tracking) + "/").then(function (appeal) {
+      if (!appeal) return;
+      current = appeal;
       renderAppeal(current);
     });
   }
@@ -223,11 +230,11 @@
     (a.photos || []).forEach(function (p) { var img = document.createElement("img"); img.src = p.thumbnail; img.alt = ""; $("a-photos").appendChild(img); });
     var box = $("a-actions");
     box.innerHTML = "";
-    (a.actions || []).filter(function (n) { return n !== "rate" && n !== "support"; }).forEach(function (name) {
+    (a.actions || []).filter(function (n) { return ACTIONS[n] && REPORTER_ACTIONS.indexOf(n) < 0; }).forEach(function (name) {
       var b = document.createElement("button");
       b.type = "button";
       b.dataset.action = name;
-      b.textContent = (T.actions && T.actions[name]) || name;
+      b.textContent = actionLabel(name);
       b.addEventListener("click", function () { startAction(name); });
       box.appendChild(b);
     });
@@ -245,47 +252,92 @@
     if (!keepForm) { $("action-form").hidden = true; pendingAction = null; }
     if (a.location && !keepForm) map.panTo([a.location.lat, a.location.lon]);
   }
+
+  // The action form is built from the registry's description of the action's fields.
+  function fieldInput(f) {
+    var input;
+    if (f.type === "choice") {
+      input = document.createElement("select");
+      if (!f.required) input.appendChild(new Option("", ""));
+      (f.choices || []).forEach(function (c) { input.appendChild(new Option(c[1], c[0])); });
+    } else if (f.type === "files") {
+      input = document.createElement("input");
+      input.type = "file";
+      input.multiple = true;
+      input.accept = "image/jpeg,image/png,image/webp";
+    } else if (f.type === "number") {
+      input = document.createElement("input");
+      input.type = "number";
+      input.step = "any";
+    } else if (f.max_length && f.max_length > 200) {
+      input = document.createElement("textarea");
+      input.rows = 2;
+    } else {
+      input = document.createElement("input");
+    }
+    if (f.max_length && input.type !== "file") input.maxLength = f.max_length;
+    input.name = f.name;
+    input.id = "act-" + f.name;
+    input.required = !!f.required;
+    return input;
+  }
+  function buildForm(action) {
+    var box = $("action-fields");
+    box.innerHTML = "";
+    action.fields.forEach(function (f) {
+      var row = document.createElement("label");
+      row.id = "row-" + f.name;
+      row.dataset.type = f.type;
+      row.append(document.createTextNode(f.label + " "), fieldInput(f));
+      var errors = document.createElement("p");
+      errors.className = "errors";
+      errors.dataset.field = f.name;
+      box.append(row, errors);
+    });
+  }
   function startAction(name) {
     pendingAction = name;
-    var need = NEEDS[name] || [];
-    ["grid", "hours", "master", "result", "photos"].forEach(function (f) { $("row-" + f).hidden = need.indexOf(f) < 0; });
-    var grid = current.assignment && current.assignment.grid;
-    $("act-grid").value = grid ? grid.code : "";
-    $("action-title").textContent = (T.actions && T.actions[name]) || name;
+    buildForm(ACTIONS[name]);
+    $("action-title").textContent = actionLabel(name);
     $("action-errors").textContent = "";
     $("action-form").hidden = false;
+    var first = $("action-fields").querySelector("input, select, textarea");
+    if (first) first.focus();
+  }
+  // The body of the request: JSON, or multipart when files are attached.
+  function actionBody(action) {
+    var form = $("action-form"), body = {}, files = [];
+    if (action.version) body.version = current.version;
+    action.fields.forEach(function (f) {
+      var input = form.elements[f.name];
+      if (f.type === "files") {
+        Array.prototype.forEach.call(input.files, function (file) { files.push([f.name, file]); });
+      } else if (input.value !== "") {
+        body[f.name] = f.type === "number" ? Number(input.value) : input.value;
+      }
+    });
+    if (!files.length) return body;
+    var data = new FormData();
+    Object.keys(body).forEach(function (k) { data.append(k, body[k]); });
+    files.forEach(function (pair) { data.append(pair[0], pair[1]); });
+    return data;
   }
   $("action-cancel").addEventListener("click", function () { $("action-form").hidden = true; pendingAction = null; });
   $("action-form").addEventListener("submit", function (e) {
     e.preventDefault();
-    var body = { version: current.version, note: $("act-note").value };
-    (NEEDS[pendingAction] || []).forEach(function (f) { if (f !== "photos") body[f] = $("act-" + f).value; });
-    if (body.hours) body.hours = Number(body.hours);
-    var url = "/api/v1/appeals/" + encodeURIComponent(current.tracking) + "/actions/" + pendingAction + "/";
-    var files = $("act-photos").files;
-    var sent;
-    if (pendingAction === "resolve" && files.length) {
-      // The after-photo travels as multipart, with the other fields beside it.
-      var data = new FormData();
-      Object.keys(body).forEach(function (k) { data.append(k, body[k]); });
-      Array.prototype.forEach.call(files, function (f) { data.append("photos", f); });
-      sent = fetch(url, { method: "POST", body: data, credentials: "same-origin",
-        headers: { Accept: "application/json", "X-CSRFToken": GeoGrid.csrfToken() } })
-        .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); });
-    } else {
-      sent = api("POST", url, body);
-    }
-    sent.then(function (res) {
-      if (res.status === 200) {
-        pendingAction = null;
-        current = res.body; renderAppeal(current); $("act-note").value = ""; $("act-photos").value = ""; refresh();
-      } else if (res.status === 409) {
-        $("action-errors").textContent = res.body.detail || T.conflict;
-        openAppeal(current.tracking);
-      } else {
-        var b = res.body || {};
-        $("action-errors").textContent = b.detail || Object.keys(b).map(function (k) { return [].concat(b[k]).join(" "); }).join(" ") || T.failed;
-      }
+    var action = ACTIONS[pendingAction];
+    if (!action || !current) return;
+    var url = "/api/v1/appeals/" + encodeURIComponent(current.tracking) + "/actions/" + action.name + "/";
+    api.post(url, actionBody(action)).then(function (appeal) {
+      pendingAction = null;
+      current = appeal; renderAppeal(current); refresh();
+    }, function (err) {
+      var labels = {};
+      action.fields.forEach(function (f) { labels[f.name] = f.label; });
+      api.showErrors($("action-form"), err, { general: $("action-errors"), labels: labels,
+        fallback: err.status === 409 ? T.conflict : T.failed, offline: T.offline });
+      // Someone else acted first: show the appeal as it is now (the form stays if it still applies).
+      if (err.status === 409) openAppeal(current.tracking);
     });
   });
   $("a-close").addEventListener("click", function () { $("detail").hidden = true; current = null; });
@@ -293,10 +345,14 @@
   // ---- refresh cycle -------------------------------------------------------------------------------
   function refresh() {
     $("report-link").href = "/maps/report.html?" + analyticsQuery();
+    readFailure = null;
     return Promise.all([refreshHeat(), refreshPoints(), refreshChoropleth(), refreshLists(), refreshKpis()])
       .then(function () {
         timings.refreshes = (timings.refreshes || 0) + 1;
-        $("refreshed").textContent = T.refreshed + " " + new Date().toLocaleTimeString();
+        var failed = readFailure;
+        $("refreshed").textContent = failed ? failed.detail || T.offline
+          : T.refreshed + " " + new Date().toLocaleTimeString();
+        $("refreshed").classList.toggle("error", !!failed);
         if (current) return openAppeal(current.tracking);
       });
   }

@@ -5,7 +5,9 @@
   var tracking = document.getElementById("appeal").dataset.tracking;
   var token = (location.hash.match(/token=([^&]+)/) || [])[1];
   token = token ? decodeURIComponent(token) : "";
-  var headers = { Accept: "application/json", "X-Appeal-Token": token };
+  var withToken = { headers: { "X-Appeal-Token": token } };
+  var url = "/api/v1/appeals/" + encodeURIComponent(tracking) + "/";
+  var rateForm = document.getElementById("rate-form");
 
   function text(id, value) { document.getElementById(id).textContent = value || "—"; }
 
@@ -29,35 +31,31 @@
       if (ev.note) { li.appendChild(document.createTextNode(" — " + ev.note)); }
       list.appendChild(li);
     });
-    document.getElementById("rate").hidden = !(a.actions || []).includes("rate");
+    // The section stays while it thanks the reporter for the rating just sent.
+    document.getElementById("rate").hidden =
+      !(a.actions || []).includes("rate") && document.getElementById("rated").hidden;
   }
 
   function load() {
-    return fetch("/api/v1/appeals/" + encodeURIComponent(tracking) + "/", { headers: headers })
-      .then(function (r) {
-        if (!r.ok) { document.getElementById("f-missing").hidden = false; return null; }
-        return r.json().then(render);
-      });
+    return GeoGrid.api.get(url, withToken).then(render, function (err) {
+      var missing = document.getElementById("f-missing");
+      // A wrong link says only that (no hint whether the number exists); an outage says so.
+      if (err.status === 0 || err.status >= 500) missing.textContent = err.detail || T.offline;
+      missing.hidden = false;
+    });
   }
 
-  document.getElementById("rate-form").addEventListener("submit", function (e) {
+  rateForm.addEventListener("submit", function (e) {
     e.preventDefault();
-    var body = Object.fromEntries(new FormData(e.target).entries());
-    fetch("/api/v1/appeals/" + encodeURIComponent(tracking) + "/feedback/", {
-      method: "POST", credentials: "same-origin",
-      headers: Object.assign({ "Content-Type": "application/json", "X-CSRFToken": GeoGrid.csrfToken() }, headers),
-      body: JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().then(function (res) {
-        if (!r.ok) {
-          document.getElementById("rate-errors").textContent =
-            Object.values(res).map(function (v) { return [].concat(v).join(" "); }).join(" ");
-          return;
-        }
-        e.target.hidden = true;
-        document.getElementById("rated").hidden = false;
-        load();
-      });
+    var body = Object.fromEntries(new FormData(rateForm).entries());
+    GeoGrid.api.post(url + "feedback/", body, withToken).then(function () {
+      rateForm.hidden = true;
+      document.getElementById("rated").hidden = false;
+      load();
+    }, function (err) {
+      GeoGrid.api.showErrors(rateForm, err, { general: document.getElementById("rate-errors"),
+        fallback: T.failed, offline: T.offline });
+      if (err.status === 409) load();  // the state changed meanwhile: show it as it is now
     });
   });
   load();

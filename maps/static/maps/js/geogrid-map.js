@@ -140,18 +140,13 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
-  global.GeoGrid = {
+  // The API client (api.js) adds GeoGrid.api to the same namespace.
+  global.GeoGrid = L.extend(global.GeoGrid || {}, {
     wgs84ToGcj02: wgs84ToGcj02,
     gcj02ToWgs84: gcj02ToWgs84,
     CRS_GCJ02: CRS_GCJ02,
     createMap: createMap,
     setBasemap: setBasemap,
-    readJson: readJson,
-    csrfToken: csrfToken
-  };
+    readJson: readJson
+  });
 })(window);

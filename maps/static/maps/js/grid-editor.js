@@ -25,20 +25,12 @@
   };
   var pending = null;        // {mode, layer} while drawing or editing
   var $ = function (id) { return document.getElementById(id); };
+  var api = GeoGrid.api;
 
   // ---- API -------------------------------------------------------------------------------
-  function api(method, url, body) {
-    var init = { method: method, credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": GeoGrid.csrfToken() } };
-    if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
-    return fetch(url, init).then(function (r) {
-      if (r.status === 204) return { status: 204, body: null };
-      return r.json().then(function (data) { return { status: r.status, body: data }; },
-        function () { return { status: r.status, body: {} }; });
-    });
-  }
   function features(url) {
-    return api("GET", url).then(function (res) { return res.body.features || []; });
+    return api.get(url).then(function (fc) { return fc.features || []; },
+      function (err) { showError(err); return []; });
   }
 
   // ---- messages and problems ---------------------------------------------------------------
@@ -52,12 +44,20 @@
       box.appendChild(p);
     });
   }
-  function showProblems(body) {
+  /* An ApiError: topology problems are drawn on the map and listed one per line; field
+   * messages go next to the fields of `form` (if given); the rest is said in the messages box. */
+  function showError(err, form) {
     layers.problems.clearLayers();
-    var errors = (body && (body.errors || (body.detail ? [body.detail] : null))) || [T.failed];
-    say("error", errors);
-    if (body && body.problems) {
-      L.geoJSON(body.problems, {
+    if (form) api.clearErrors(form);
+    var lines = err.problems.map(function (f) { return f.properties && f.properties.message; })
+      .filter(Boolean);
+    if (!lines.length) {
+      lines = [api.showErrors(form || $("messages"), err, { fallback: T.failed, offline: T.offline })
+        || T.failed];
+    }
+    say("error", lines);
+    if (err.problems.length) {
+      L.geoJSON({ type: "FeatureCollection", features: err.problems }, {
         style: STYLE.problem,
         onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.message, { sticky: true }); }
       }).addTo(layers.problems);
@@ -111,9 +111,8 @@
   function select(code, keepMessages) {
     cancel();
     if (!keepMessages) { say("muted", []); layers.problems.clearLayers(); }
-    return api("GET", "/api/v1/grids/" + code + "/").then(function (res) {
-      if (res.status !== 200) { showProblems(res.body); return; }
-      selected = res.body;
+    return api.get("/api/v1/grids/" + code + "/").then(function (grid) {
+      selected = grid;
       var p = selected.properties;
       $("detail").hidden = false;
       $("d-name").textContent = p.name;
@@ -144,21 +143,21 @@
       loadSummary(code);
       loadStaff(code);
       return Promise.all(loads);
-    });
+    }, function (err) { showError(err); });
   }
   function loadSummary(code) {
-    api("GET", "/maps/grids/" + code + "/summary").then(function (res) {
-      if (res.status !== 200) return;
-      $("d-households").textContent = res.body.households.toLocaleString();
-      $("d-buildings").textContent = res.body.buildings.toLocaleString();
-      $("d-open").textContent = res.body.open_appeals.toLocaleString();
-    });
+    ["d-households", "d-buildings", "d-open"].forEach(function (id) { $(id).textContent = "—"; });
+    api.get("/maps/grids/" + code + "/summary").then(function (s) {
+      $("d-households").textContent = s.households.toLocaleString();
+      $("d-buildings").textContent = s.buildings.toLocaleString();
+      $("d-open").textContent = s.open_appeals.toLocaleString();
+    }, function () { /* the figures are a help: the editor works without them */ });
   }
   function loadStaff(code) {
-    api("GET", "/api/v1/grids/" + code + "/staff/").then(function (res) {
+    api.get("/api/v1/grids/" + code + "/staff/").then(function (posts) {
       var list = $("d-staff");
       list.innerHTML = "";
-      (res.body || []).forEach(function (s) {
+      (posts || []).forEach(function (s) {
         var li = document.createElement("li");
         var text = document.createElement("span");
         text.textContent = s.post_label + " " + s.name + (s.phone ? " " + s.phone : "");
@@ -167,14 +166,14 @@
         end.textContent = "×";
         end.title = T.endPost;
         end.addEventListener("click", function () {
-          api("DELETE", "/api/v1/grids/" + code + "/staff/?id=" + s.id).then(function (r) {
-            if (r.status === 204) loadStaff(code); else showProblems(r.body);
-          });
+          api.del("/api/v1/grids/" + code + "/staff/?id=" + s.id).then(function () {
+            loadStaff(code);
+          }, function (err) { showError(err); });
         });
         li.append(text, end);
         list.appendChild(li);
       });
-    });
+    }, function (err) { showError(err); });
   }
 
   // ---- drawing, editing, splitting, merging --------------------------------------------------
@@ -196,6 +195,7 @@
   }
   function showForm(hint, code, name, fields) {
     $("save-form").hidden = false;
+    api.clearErrors($("save-form"));
     $("save-hint").textContent = hint;
     $("f-code").value = code || "";
     $("f-name").value = name || "";
@@ -236,15 +236,16 @@
   }
   function snapCorners(layer) {
     var targets = neighbourVertices().map(function (ll) { return { ll: ll, p: map.latLngToContainerPoint(ll) }; });
-    var rings = layer.getLatLngs();
-    var snapped = rings.map(function (ring) {
-      return (Array.isArray(ring) ? ring : [ring]).map(function (ll) {
+    // Rings of a polygon, or polygons of rings of a multi-polygon (every stored boundary is one).
+    function snap(latlngs) {
+      return latlngs.map(function (ll) {
+        if (Array.isArray(ll)) return snap(ll);
         var p = map.latLngToContainerPoint(ll), best = null, bestD = SNAP_PX;
         targets.forEach(function (t) { var d = p.distanceTo(t.p); if (d <= bestD) { best = t.ll; bestD = d; } });
         return best ? L.latLng(best.lat, best.lng) : ll;
       });
-    });
-    layer.setLatLngs(snapped);
+    }
+    layer.setLatLngs(snap(layer.getLatLngs()));
   }
   function geometryOf(layer) {
     if (layer instanceof L.Polygon) snapCorners(layer);
@@ -306,34 +307,37 @@
     if (!pending) return;
     var code = selected.id, version = selected.properties.version, req;
     if (pending.mode === "draw") {
-      req = api("POST", "/api/v1/grids/", { type: "Feature", geometry: geometryOf(pending.layer),
+      req = api.post("/api/v1/grids/", { type: "Feature", geometry: geometryOf(pending.layer),
         properties: { code: $("f-code").value.trim(), name: $("f-name").value.trim() } });
     } else if (pending.mode === "edit") {
-      req = api("PUT", "/api/v1/grids/" + code + "/", { type: "Feature", geometry: geometryOf(pending.layer),
+      req = api.put("/api/v1/grids/" + code + "/", { type: "Feature", geometry: geometryOf(pending.layer),
         properties: { version: version, name: selected.properties.name } });
     } else if (pending.mode === "split") {
-      req = api("POST", "/api/v1/grids/" + code + "/split/", { version: version, line: geometryOf(pending.layer),
+      req = api.post("/api/v1/grids/" + code + "/split/", { version: version, line: geometryOf(pending.layer),
         new_code: $("f-code").value.trim(), new_name: $("f-name").value.trim() });
     } else if (pending.mode === "merge") {
       if (!pending.other) { say("warning", [T.mergeHint]); return; }
-      req = api("POST", "/api/v1/grids/" + code + "/merge/", { version: version,
+      req = api.post("/api/v1/grids/" + code + "/merge/", { version: version,
         other: pending.other.id, other_version: pending.other.properties.version });
     }
     $("btn-save").disabled = true;
-    req.then(function (res) {
+    req.then(function (saved) {
       $("btn-save").disabled = false;
-      if (res.status === 200 || res.status === 201) {
-        var warnings = (res.body.warnings || []);
-        cancel();
-        layers.problems.clearLayers();
-        select(code, true).then(function () {
-          say(warnings.length ? "warning" : "ok", [T.saved].concat(warnings));
-        });
-        loadTree().then(function () { markSelected(code); });
-      } else if (res.status === 409) {
-        say("error", [res.body.detail || T.conflict]);
+      var warnings = saved.warnings || [];
+      cancel();
+      layers.problems.clearLayers();
+      select(code, true).then(function () {
+        say(warnings.length ? "warning" : "ok", [T.saved].concat(warnings));
+      });
+      loadTree().then(function () { markSelected(code); });
+    }, function (err) {
+      $("btn-save").disabled = false;
+      if (err.status === 409) {
+        // Someone else saved first: drop this edit and show the grid as it is now.
+        say("error", [err.detail || T.conflict]);
+        select(code, true);
       } else {
-        showProblems(res.body);  // keep the drawing so it can be fixed
+        showError(err, $("save-form"));  // keep the drawing so it can be fixed
       }
     });
   });
@@ -341,10 +345,12 @@
   $("staff-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var data = Object.fromEntries(new FormData(e.target).entries());
-    api("POST", "/api/v1/grids/" + selected.id + "/staff/", data).then(function (res) {
-      if (res.status === 201) { e.target.reset(); loadStaff(selected.id); say("ok", [T.saved]); }
-      else showProblems(res.body);
-    });
+    api.post("/api/v1/grids/" + selected.id + "/staff/", data).then(function () {
+      e.target.reset();
+      api.clearErrors(e.target);
+      loadStaff(selected.id);
+      say("ok", [T.saved]);
+    }, function (err) { showError(err, e.target); });
   });
 
   loadTree().then(function (roots) {

@@ -10,6 +10,7 @@
   var form = document.getElementById("report");
   var pinned = false;
   var seq = 0;
+  var api = GeoGrid.api;
 
   function describe(result) {
     if (!result.grid) return T.unlocated;
@@ -27,14 +28,15 @@
     var mine = ++seq;
     where.textContent = T.locating;
     var url = "/api/v1/locate?crs=wgs84&lon=" + latlng.lng.toFixed(7) + "&lat=" + latlng.lat.toFixed(7);
-    fetch(url, { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
-      .then(function (res) {
-        if (mine !== seq) return;  // a newer pin position won
-        where.textContent = res.ok ? describe(res.body) : firstError(res.body);
-        where.dataset.grid = res.ok && res.body.grid ? res.body.grid.code : "";
-      })
-      .catch(function () { if (mine === seq) where.textContent = T.offline; });
+    api.get(url).then(function (result) {
+      if (mine !== seq) return;  // a newer pin position won
+      where.textContent = describe(result);
+      where.dataset.grid = result.grid ? result.grid.code : "";
+    }, function (err) {
+      if (mine !== seq) return;
+      where.textContent = err.messages()[0] || err.detail || (err.status ? T.failed : T.offline);
+      where.dataset.grid = "";
+    });
   }
 
   function place(latlng) { marker.setLatLng(latlng); locate(latlng); }
@@ -46,11 +48,9 @@
   }).addTo(map);
   function drawOutlines() {
     if (map.getZoom() < 14) { outlines.clearLayers(); return; }
-    fetch("/api/v1/grids/?level=5&page_size=300&bbox=" + map.getBounds().toBBoxString(),
-      { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (fc) { if (fc) { outlines.clearLayers(); outlines.addData(fc); } })
-      .catch(function () { /* outlines are a help, not a requirement */ });
+    api.get("/api/v1/grids/?level=5&page_size=300&bbox=" + map.getBounds().toBBoxString())
+      .then(function (fc) { outlines.clearLayers(); outlines.addData(fc); },
+        function () { /* outlines are a help, not a requirement */ });
   }
   map.on("moveend", drawOutlines);
   drawOutlines();
@@ -70,29 +70,14 @@
     { enableHighAccuracy: true, timeout: 10000 });
   });
 
-  function firstError(body) {
-    if (!body) return T.failed;
-    if (body.detail) return body.detail;
-    for (var key in body) { if (body[key] && body[key].length) return body[key][0]; }
-    return T.failed;
-  }
-
-  function showErrors(body) {
-    form.querySelectorAll(".errors").forEach(function (p) { p.textContent = ""; });
-    var shown = false;
-    Object.keys(body || {}).forEach(function (field) {
-      var target = form.querySelector('.errors[data-field="' + field + '"]') ||
-        form.querySelector('.errors[data-field="non_field_errors"]');
-      var messages = Array.isArray(body[field]) ? body[field] : [String(body[field])];
-      target.textContent = messages.join(" ");
-      shown = true;
-    });
-    if (!shown) form.querySelector('.errors[data-field="non_field_errors"]').textContent = T.failed;
+  // Field messages next to their fields; the rest (and `detail`) above the submit button.
+  function showErrors(error) {
+    api.showErrors(form, error, { fallback: T.failed, offline: T.offline });
   }
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    if (!pinned) { showErrors({ lon: [T.pinFirst] }); return; }
+    if (!pinned) { showErrors({ fields: { lon: [T.pinFirst] } }); return; }
     var data = new FormData(form);
     var ll = marker.getLatLng();
     data.set("lon", ll.lng.toFixed(7));
@@ -102,21 +87,16 @@
     if (data.getAll("photos").every(function (f) { return !f.size; })) data.delete("photos");
     var button = document.getElementById("submit");
     button.disabled = true;
-    fetch("/api/v1/appeals/", {
-      method: "POST", body: data, credentials: "same-origin",
-      headers: { "X-CSRFToken": GeoGrid.csrfToken(), Accept: "application/json" }
-    }).then(function (r) {
-      return r.json().then(function (body) { return { status: r.status, body: body }; });
-    }).then(function (res) {
+    api.post("/api/v1/appeals/", data).then(function (created) {
       button.disabled = false;
-      if (res.status !== 201) { showErrors(res.body); return; }
+      api.clearErrors(form);
       form.hidden = true;
       document.getElementById("done").hidden = false;
-      document.getElementById("tracking").textContent = res.body.tracking;
-      document.getElementById("assigned").textContent = describe(res.body.assignment);
+      document.getElementById("tracking").textContent = created.tracking;
+      document.getElementById("assigned").textContent = describe(created.assignment);
       // The token travels in the fragment: never sent to the server or kept in its logs.
       document.getElementById("follow-link").href =
-        "/m/follow/" + encodeURIComponent(res.body.tracking) + "/#token=" + encodeURIComponent(res.body.token);
-    }).catch(function () { button.disabled = false; showErrors({ non_field_errors: [T.offline] }); });
+        "/m/follow/" + encodeURIComponent(created.tracking) + "/#token=" + encodeURIComponent(created.token);
+    }, function (err) { button.disabled = false; showErrors(err); });
   });
 })();

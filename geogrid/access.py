@@ -10,13 +10,13 @@ from __future__ import annotations
 from functools import reduce
 from operator import or_
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 
 from geogrid.models import Grid, StaffAssignment
 
 
-def assigned_codes(user: AbstractBaseUser | AnonymousUser) -> list[str]:
+def assigned_codes(user: User | AnonymousUser) -> list[str]:
     """Codes of the grids this user currently holds a post on, without redundant descendants."""
     if not user.is_authenticated or not user.is_active:
         return []
@@ -30,7 +30,7 @@ def assigned_codes(user: AbstractBaseUser | AnonymousUser) -> list[str]:
     return roots
 
 
-def grids_user_may_act_on(user: AbstractBaseUser | AnonymousUser):
+def grids_user_may_act_on(user: User | AnonymousUser):
     """Current grids in the subtrees of the user's posts (all current grids for a superuser)."""
     current = Grid.objects.current()
     if user.is_authenticated and user.is_active and user.is_superuser:
@@ -41,7 +41,7 @@ def grids_user_may_act_on(user: AbstractBaseUser | AnonymousUser):
     return current.filter(reduce(or_, (Q(code__startswith=root) for root in roots)))
 
 
-def user_may_act_on(user: AbstractBaseUser | AnonymousUser, grid: Grid) -> bool:
+def user_may_act_on(user: User | AnonymousUser, grid: Grid) -> bool:
     if user.is_authenticated and user.is_active and user.is_superuser:
         return True
     return any(grid.code.startswith(root) for root in assigned_codes(user))

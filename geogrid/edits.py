@@ -7,7 +7,7 @@ never overwritten) and tell the point layers what moved (geogrid.signals).
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.gis.geos import GEOSGeometry, LineString
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -24,11 +24,12 @@ from geogrid.versions import (
     StaleVersion,
     TopologyRejected,
     announce,
+    new_version_id,
     replace_boundaries,
 )
 
 
-def _lock_leaf(code: str, version: int, actor: AbstractBaseUser) -> Grid:
+def _lock_leaf(code: str, version: int, actor: User) -> Grid:
     grid = Grid.objects.select_for_update().filter(pk=version, code=code).first()
     if grid is None or grid.valid_to is not None:
         current = Grid.objects.current().filter(code=code).values_list("id", flat=True).first()
@@ -49,7 +50,7 @@ def split_grid(
     version: int,
     new_code: str,
     new_name: str,
-    actor: AbstractBaseUser,
+    actor: User,
 ) -> EditResult:
     """Cut a grid in two along `line`: the larger part keeps the code, the other becomes the
     new sibling `new_code`. The line must cross the grid from one edge to another."""
@@ -88,14 +89,14 @@ def split_grid(
             code=new_code,
             name=new_name,
             boundary=parts[1],
-            parent=Grid.objects.get(pk=changes[0].new_version_id).parent,
+            parent=Grid.objects.get(pk=new_version_id(changes[0])).parent,
             actor=None,  # permission was checked on the parent above
         )
         Grid.objects.filter(pk=created.pk).update(changed_by=actor)
         changes.append(BoundaryChange(new_code, None, created.pk, created.boundary))
         report = _check(grid.parent.code if grid.parent else code)
         announce(changes, actor)
-        kept = Grid.objects.get(pk=changes[0].new_version_id)
+        kept = Grid.objects.get(pk=new_version_id(changes[0]))
     return EditResult(grid=kept, changes=changes, warnings=report.of_kind(Kind.GAP))
 
 
@@ -105,7 +106,7 @@ def merge_grids(
     *,
     version: int,
     other_version: int,
-    actor: AbstractBaseUser,
+    actor: User,
 ) -> EditResult:
     """Merge sibling `other` into `code`: one boundary, `other` retired (its posts move)."""
     with transaction.atomic():
@@ -137,11 +138,11 @@ def merge_grids(
             [(code, GEOSGeometry(memoryview(union)))], actor=actor, when=now
         )
         Grid.objects.filter(pk=gone.pk).update(valid_to=now)
-        _move_posts(gone, changes[0].new_version_id)
+        _move_posts(gone, new_version_id(changes[0]))
         changes.append(BoundaryChange(other, gone.pk, None, gone.boundary))
         report = _check(keep.parent.code if keep.parent else code)
         announce(changes, actor)
-        merged = Grid.objects.get(pk=changes[0].new_version_id)
+        merged = Grid.objects.get(pk=new_version_id(changes[0]))
     return EditResult(grid=merged, changes=changes, warnings=report.of_kind(Kind.GAP))
 
 

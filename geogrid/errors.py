@@ -155,9 +155,11 @@ def to_response_parts(exc: BaseException) -> tuple[int, dict, dict[str, str]] | 
             drf.UnsupportedMediaType: "unsupported_media_type", drf.Throttled: "rate_limited",
             drf.ParseError: "invalid",
         }.get(type(exc), "invalid" if exc.status_code < 500 else "server_error")
-        headers = {}
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+        headers: dict[str, str] = {}
+        if isinstance(exc, drf.Throttled):
+            wait = exc.wait  # type: ignore[attr-defined]  # set by __init__; missing in the stubs
+            if wait is not None:
+                headers["Retry-After"] = str(int(wait) + 1)
         status = exc.status_code
         if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
             status = 403  # session auth: no WWW-Authenticate challenge to offer

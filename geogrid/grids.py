@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.auth.models import User
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ def create_grid(
     name: str,
     boundary: GEOSGeometry,
     parent: Grid | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Grid:
     """Validate and store a new grid. `actor` None means the system (loaders, migrations).
 
@@ -30,17 +30,18 @@ def create_grid(
     """
     if actor is not None and not may_edit_under(actor, parent):
         raise PermissionDenied(_("you may not create grids here"))
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
+    clean: MultiPolygon | None
     try:
-        boundary = as_boundary(boundary)
+        clean = as_boundary(boundary)
     except BoundaryError as exc:
-        errors["boundary"] = [str(exc)]
-        boundary = None
-    grid = Grid(
-        level=level, code=code, name=name, boundary=boundary, parent=parent, changed_by=actor
-    )
+        errors["boundary"] = [ValidationError(str(exc))]
+        clean = None
+    grid = Grid(level=level, code=code, name=name, parent=parent, changed_by=actor)
+    if clean is not None:  # left out, the boundary is None (reported above)
+        grid.boundary = clean
     try:
-        grid.full_clean(exclude=["boundary"] if boundary is None else None)
+        grid.full_clean(exclude=["boundary"] if clean is None else None)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     if errors:
@@ -51,7 +52,7 @@ def create_grid(
     return grid
 
 
-def may_edit_under(actor: AbstractBaseUser, parent: Grid | None) -> bool:
+def may_edit_under(actor: User, parent: Grid | None) -> bool:
     """Grid managers edit inside the subtrees of their posts; only superusers add districts."""
     if actor.is_superuser:
         return True

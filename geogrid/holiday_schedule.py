@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -190,7 +191,8 @@ def import_schedule(*, year: int, text: str, source: str, acting_user=None) -> I
         changed_dates=changed,
     )
     if changed:
-        replies = working_calendar_changed.send(
+        # (receiver, what it returned); the stubs type the replies as str | None.
+        replies: Sequence[tuple[object, object]] = working_calendar_changed.send(
             sender=HolidaySchedule, dates=frozenset(changed), actor=acting_user)
         result.deadlines_recomputed = sum(r for _, r in replies if isinstance(r, int))
     return result

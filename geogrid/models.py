@@ -8,6 +8,7 @@ current version; a boundary change closes the old row and re-points them (see do
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -19,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from geogrid.geometry import BoundaryError, as_boundary
 from geogrid.hierarchy import Level, code_problem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class GeodesicArea(Func):
@@ -120,7 +124,7 @@ class Grid(models.Model):
         return self.valid_to is None
 
     def clean(self) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[StrOrPromise]] = {}
         parent = self.parent
         if self.level == Level.DISTRICT and parent is not None:
             errors.setdefault("parent", []).append(_("a district has no parent grid"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +14,7 @@ class Role(models.TextChoices):
     RESIDENT = "resident", _("resident")
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
+def has_role(user: User | AnonymousUser, role: Role) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return user.groups.filter(name=role.value).exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -167,7 +168,7 @@ REST_FRAMEWORK = {
 
 # Map defaults; tiles are configurable per deployment (machines here have no internet, in which
 # case the map still draws geometries on a blank background).
-LEAFLET_CONFIG = {
+LEAFLET_CONFIG: dict[str, Any] = {
     "DEFAULT_CENTER": (26.40, 117.79),
     "DEFAULT_ZOOM": 11,
     "MIN_ZOOM": 3,
@@ -186,7 +187,9 @@ LEAFLET_CONFIG = {
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Grid hierarchy conventions (DOMAIN.md). Code lengths per level are a deployment choice.
-GEOGRID = {
+# One dict of GeoGrid's own settings; its values have different types per key (settings.GEOGRID[...]
+# is read as Any).
+GEOGRID: dict[str, Any] = {
     "CODE_LENGTHS": {1: 6, 2: 9, 3: 12, 4: 15, 5: 18},
 }
 
@@ -231,7 +234,7 @@ GEOGRID["MAP_ZOOM"] = 12
 
 # --- Analytics: vector tiles, heat, hotspots, map reports (issue 8) -------------------------
 # Added keys only; see docs/analytics.md. Distances in metres, periods in days.
-GEOGRID_ANALYTICS = {
+GEOGRID_ANALYTICS: dict[str, Any] = {
     "BIN_SHIFT": 5,  # aggregated tiles carry 2**5 x 2**5 square bins (8 px on a 256 px tile)
     "POINTS_MIN_ZOOM": 16,  # from this zoom on, appeal tiles carry single appeals…
     "POINT_MERGE_PX": 1.0,  # …except that appeals within 1 px (256-px tile) merge, with a count

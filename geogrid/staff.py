@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +16,7 @@ from geogrid.models import Grid, Post, StaffAssignment
 from geogrid.roles import Role, has_role
 
 
-def _may_manage(actor: AbstractBaseUser, grid: Grid) -> bool:
+def _may_manage(actor: User, grid: Grid) -> bool:
     return actor.is_superuser or (
         has_role(actor, Role.GRID_MANAGER) and user_may_act_on(actor, grid)
     )
@@ -33,7 +33,7 @@ def current_staff(grid: Grid):
 
 
 def assign_post(
-    actor: AbstractBaseUser, grid: Grid, username: str, post: str, phone: str = ""
+    actor: User, grid: Grid, username: str, post: str, phone: str = ""
 ) -> StaffAssignment:
     """Give `username` a post on a current grid; grid managers of its subtree only."""
     if not _may_manage(actor, grid):
@@ -53,7 +53,7 @@ def assign_post(
         return StaffAssignment.objects.create(user=user, grid=grid, post=post, phone=phone[:20])
 
 
-def end_post(actor: AbstractBaseUser, assignment: StaffAssignment) -> StaffAssignment:
+def end_post(actor: User, assignment: StaffAssignment) -> StaffAssignment:
     """End a post now: its last day was yesterday (`until` is inclusive), so it no longer
     grants access; the row stays for history."""
     if not _may_manage(actor, assignment.grid):

@@ -276,7 +276,7 @@ def _check(parent_ids: list[int], tolerances: Tolerances | None) -> TopologyRepo
     tol = tolerances or Tolerances.from_settings()
     ids = sorted(set(parent_ids))
     report = TopologyReport(families=0, grids=0, tolerances=tol)
-    params = {
+    params: dict[str, list[int] | float] = {
         "p": ids,
         "half_width": tol.sliver_width_m / 2,
         "outside_half": tol.outside_parent_m / 2,

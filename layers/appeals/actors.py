@@ -78,16 +78,16 @@ SYSTEM = Actor(system=True)
 
 def location_code(appeal: Appeal) -> str:
     """The grid the appeal lies in, or its district when unlocated (the district's queue)."""
-    return appeal.grid.code if appeal.grid_id else appeal.district_code
+    return appeal.grid.code if appeal.grid else appeal.district_code
 
 
 def handler_code(appeal: Appeal) -> str | None:
     """The grid whose staff handle it: the assignee, or before dispatch where it lies."""
     if appeal.department_id:
         return None
-    if appeal.assigned_grid_id:
+    if appeal.assigned_grid:
         return appeal.assigned_grid.code
-    return appeal.grid.code if appeal.grid_id else None
+    return appeal.grid.code if appeal.grid else None
 
 
 def _system_or_admin(actor: Actor) -> str | None:
@@ -119,7 +119,7 @@ def as_handler(actor: Actor, appeal: Appeal) -> str | None:
 def as_checker(actor: Actor, appeal: Appeal) -> str | None:
     if role := as_dispatcher(actor, appeal):
         return role
-    code = handler_code(appeal) or (appeal.grid.code if appeal.grid_id else None)
+    code = handler_code(appeal) or (appeal.grid.code if appeal.grid else None)
     if actor.roles & STAFF_ROLES and actor.covers(code, CHECKING_POSTS):
         return Post.GRID_LEADER.value
     return None

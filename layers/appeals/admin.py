@@ -31,8 +31,8 @@ class EventInline(admin.TabularInline):
     model = AppealEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["kind", "at", "actor", "actor_role", "from_status", "to_status", "note",
-                       "data"]
+    readonly_fields = ("kind", "at", "actor", "actor_role", "from_status", "to_status", "note",
+                       "data")
     fields = readonly_fields
 
     def has_add_permission(self, request, obj=None) -> bool:

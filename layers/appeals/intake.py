@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -65,7 +65,7 @@ class IntakeResult:
     repeat_of: Hotspot | None = None  # an active hotspot this appeal repeats ("repeat problem")
 
 
-def allowed_channels(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+def allowed_channels(user: User | AnonymousUser) -> set[str]:
     if user.is_authenticated and user.is_active:
         if user.is_superuser or has_role(user, Role.DISPATCHER):
             return set(Channel.values)
@@ -79,9 +79,9 @@ def hash_token(token: str) -> str:
 
 
 def token_matches(appeal: Appeal, token: str | None) -> bool:
-    return bool(token) and bool(appeal.token_hash) and hmac.compare_digest(
-        appeal.token_hash, hash_token(token)
-    )
+    if not token or not appeal.token_hash:
+        return False
+    return hmac.compare_digest(appeal.token_hash, hash_token(token))
 
 
 def mask_phone(phone: str) -> str:
@@ -146,7 +146,7 @@ def _validate(data: AppealInput, actor) -> tuple[Category, list[CleanPhoto]]:
         photos = clean_photos(list(data.photos))
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if errors:
+    if errors or category is None:  # an unknown category is one of the errors
         raise ValidationError(errors)
     return category, photos
 
@@ -179,12 +179,16 @@ def find_duplicates(category_id: int, lon: float, lat: float, moment: dt.datetim
         ]
 
 
-def submit_appeal(data: AppealInput, *, actor: AbstractBaseUser | AnonymousUser) -> IntakeResult:
+def submit_appeal(data: AppealInput, *, actor: User | AnonymousUser) -> IntakeResult:
     """Validate, assign and store one appeal. Raises ValidationError / PermissionDenied."""
     category, photos = _validate(data, actor)
     lon, lat, assignment = _locate(data)
     moment = data.reported_at or timezone.now()
-    duplicates = find_duplicates(category.id, lon, lat, moment) if lon is not None else []
+    duplicates = (  # _locate gives both coordinates or neither
+        find_duplicates(category.id, lon, lat, moment)
+        if lon is not None and lat is not None
+        else []
+    )
     point = Point(lon, lat, srid=4326) if lon is not None else None
     hotspot = active_hotspot_for(point, category.code, moment) if point is not None else None
     district = assignment.district_code or district_for_point(lon, lat)
@@ -227,7 +231,7 @@ def submit_appeal(data: AppealInput, *, actor: AbstractBaseUser | AnonymousUser)
     return IntakeResult(appeal, token, assignment, duplicates, hotspot)
 
 
-def submitter_role(user: AbstractBaseUser | AnonymousUser) -> str:
+def submitter_role(user: User | AnonymousUser) -> str:
     """What a timeline shows for who submitted: the reporter, or staff reporting on patrol."""
     if user.is_authenticated and (user.is_superuser or has_role(user, Role.DISPATCHER)):
         return Role.DISPATCHER.value

@@ -20,6 +20,8 @@ from geogrid.models import Grid
 from geogrid.roles import Role
 from layers.buildings.models import Building
 
+CONTACT_PHONE_MAX_LENGTH = 20  # Appeal.contact_phone; the API refuses longer numbers
+
 
 class CategoryKind(models.TextChoices):
     COMPONENT = "component", _("component (city asset)")
@@ -187,7 +189,9 @@ class Appeal(models.Model):
         on_delete=models.SET_NULL,
         related_name="appeals",
     )
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=CONTACT_PHONE_MAX_LENGTH, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED
     )

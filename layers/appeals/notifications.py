@@ -76,7 +76,7 @@ def grid_staff(code: str, posts: Iterable[str] | None = None) -> list[int]:
 
 def dispatchers_for(appeal: Appeal) -> list[int]:
     """Dispatchers whose posts cover the appeal's grid (or its district when unlocated)."""
-    code = appeal.grid.code if appeal.grid_id else appeal.district_code
+    code = appeal.grid.code if appeal.grid else appeal.district_code
     prefixes = [code[:n] for n in range(1, len(code) + 1)]
     return sorted(set(
         StaffAssignment.objects.current().filter(
@@ -86,17 +86,17 @@ def dispatchers_for(appeal: Appeal) -> list[int]:
 
 
 def assignee_users(appeal: Appeal) -> list[int]:
-    if appeal.department_id:
+    if appeal.department:
         return sorted(appeal.department.members.filter(is_active=True)
                       .values_list("id", flat=True))
-    if appeal.assigned_grid_id:
+    if appeal.assigned_grid:
         return grid_staff(appeal.assigned_grid.code)
     return []
 
 
 def checkers_for(appeal: Appeal) -> list[int]:
-    code = appeal.assigned_grid.code if appeal.assigned_grid_id else (
-        appeal.grid.code if appeal.grid_id else "")
+    code = appeal.assigned_grid.code if appeal.assigned_grid else (
+        appeal.grid.code if appeal.grid else "")
     leaders = grid_staff(code, CHECK_REQUEST_POSTS) if code else []
     return sorted(set(leaders) | set(dispatchers_for(appeal)))
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from geogrid.inputs import FiniteFloatField
 from layers.appeals.intake import mask_phone
-from layers.appeals.models import Appeal, Channel
+from layers.appeals.models import CONTACT_PHONE_MAX_LENGTH, Appeal, Channel
 
 
 class AppealInSerializer(serializers.Serializer):
@@ -21,7 +21,7 @@ class AppealInSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     contact_phone = serializers.RegexField(
         r"^\+?[0-9][0-9 -]{4,19}$",
-        max_length=Appeal._meta.get_field("contact_phone").max_length,
+        max_length=CONTACT_PHONE_MAX_LENGTH,
         required=False,
         allow_blank=True,
         default="",
@@ -66,11 +66,11 @@ def _display_name(user) -> str:
 
 
 def assignee_out(appeal: Appeal) -> dict | None:
-    if appeal.department_id:
+    if appeal.department:
         d = appeal.department
         return {"kind": "department", "grid": None,
                 "department": {"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en}}
-    if appeal.assigned_grid_id:
+    if appeal.assigned_grid:
         g = appeal.assigned_grid
         return {"kind": "grid", "department": None,
                 "grid": {"code": g.code, "name": g.name, "level": g.level}}
@@ -171,7 +171,7 @@ def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
         "redo_count": appeal.redo_count,
         "reopen_count": appeal.reopen_count,
         "supporters": appeal.supporters,
-        "merged_into": appeal.merged_into.tracking if appeal.merged_into_id else None,
+        "merged_into": appeal.merged_into.tracking if appeal.merged_into else None,
         "photos": [
             {"url": p.image.url, "thumbnail": p.thumbnail.url, "width": p.width,
              "height": p.height}

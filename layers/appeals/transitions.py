@@ -199,17 +199,17 @@ def _department(code: str, appeal: Appeal) -> Department:
 
 
 def _assignee_label(appeal: Appeal) -> str:
-    if appeal.department_id:
+    if appeal.department:
         return appeal.department.name_zh
-    if appeal.assigned_grid_id:
+    if appeal.assigned_grid:
         return f"{appeal.assigned_grid.code} {appeal.assigned_grid.name}"
     return ""
 
 
 def _assignee_data(appeal: Appeal) -> dict:
     return {
-        "grid": appeal.assigned_grid.code if appeal.assigned_grid_id else None,
-        "department": appeal.department.code if appeal.department_id else None,
+        "grid": appeal.assigned_grid.code if appeal.assigned_grid else None,
+        "department": appeal.department.code if appeal.department else None,
         "to": _assignee_label(appeal),
     }
 
@@ -306,11 +306,13 @@ def dispatch(ref: Appeal | str, actor: Actor, *, grid: str | None = None,
         if department:
             dept = _department(department, appeal)
         else:
-            if not grid and not appeal.grid_id:
-                raise ValidationError(
-                    {"grid": _("the appeal is unlocated: name a grid or a department")}
-                )
-            target_grid = _current_grid(grid or appeal.grid.code)
+            if not grid:
+                if not appeal.grid:
+                    raise ValidationError(
+                        {"grid": _("the appeal is unlocated: name a grid or a department")}
+                    )
+                grid = appeal.grid.code
+            target_grid = _current_grid(grid)
             if not target_grid.code.startswith(appeal.district_code):
                 raise ValidationError({"grid": _("the grid is not in the appeal's district")})
             if not (actor.is_super or actor.system or actor.covers(target_grid.code)):

@@ -19,7 +19,7 @@ def _shape(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
-    assert SHAPE <= set(body) and body["code"] == code, body
+    assert set(body) >= SHAPE and body["code"] == code, body
     assert isinstance(body["detail"], str) and body["detail"]
     return body
 

@@ -24,9 +24,12 @@ class Command(BaseCommand):
     def handle(self, *args, code: str | None, grid: bool, geojson: Path | None, **options):
         if code and not Grid.objects.current().filter(code=code).exists():
             raise CommandError(_("no current grid has the code %(code)s") % {"code": code})
-        if grid and not code:
-            raise CommandError(_("--grid needs a grid code"))
-        report = check_grid(code) if grid else check_subtree(code)
+        if grid:
+            if not code:
+                raise CommandError(_("--grid needs a grid code"))
+            report = check_grid(code)
+        else:
+            report = check_subtree(code)
         for problem in report.problems:
             self.stdout.write(problem.message)
         counts = ", ".join(f"{kind} {n}" for kind, n in report.counts().items())

@@ -21,7 +21,7 @@ from geogrid.models import Grid, Post, StaffAssignment
 from geogrid.roles import Role
 
 # username, role group (None: superuser), post, level of the grid the post is on
-DEMO_USERS = [
+DEMO_USERS: list[tuple[str, Role | None, Post | None, Level | None]] = [
     ("admin", None, None, None),
     ("manager", Role.GRID_MANAGER, Post.MANAGER, Level.DISTRICT),
     ("dispatcher", Role.DISPATCHER, Post.DISPATCHER, Level.DISTRICT),
@@ -48,14 +48,14 @@ class Command(BaseCommand):
                 user.save()
                 if role is not None:
                     user.groups.add(Group.objects.get(name=role.value))
-                where = self._give_post(user, post, level) if post else ""
+                where = self._give_post(user, post, level) if post and level else ""
                 rows.append((username, password, role.label if role else "superuser", where))
         store.parent.mkdir(parents=True, exist_ok=True)
         store.touch(mode=0o600)
         store.write_text(json.dumps(passwords, indent=1))
         self.stdout.write("Demo logins (also in var/demo-users.json):")
-        for username, password, role, where in rows:
-            self.stdout.write(f"  {username:<11} {password:<14} {role}{where}")
+        for username, password, role_label, where in rows:
+            self.stdout.write(f"  {username:<11} {password:<14} {role_label}{where}")
 
     @staticmethod
     def _give_post(user, post: str, level: int) -> str:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geogrid import coords
 from geogrid.hierarchy import Level, code_lengths
+from geogrid.models import Post
 
 
 class AssignmentMethod(models.TextChoices):
@@ -181,7 +182,7 @@ def grid_details(grid_id: int, code: str) -> tuple[list[dict], list[dict]]:
         ({"level": r[1], "code": r[2], "name": r[3]} for r in rows if r[0] == "g"),
         key=lambda g: g["level"],
     )
-    post_order = {"grid_leader": 0, "zone_leader": 1, "grid_worker": 2}
+    post_order = {Post.GRID_LEADER: 0, Post.ZONE_LEADER: 1, Post.GRID_WORKER: 2}
     staff = sorted(
         ({"post": r[4], "name": r[5], "phone": r[6]} for r in rows if r[0] == "s"),
         key=lambda s: (post_order.get(s["post"], 9), s["name"]),

@@ -53,7 +53,7 @@ screenshots: setup ## refresh docs/screenshots from the browser tests
 # Both always run; lint fails if either fails. mypy's Django plugin imports the settings (GDAL
 # from `system`), which need a SECRET_KEY and a DATABASE_URL but never connect: placeholders
 # unless the environment has them, so lint runs before the first `make setup` too.
-lint: system venv ## ruff over everything, mypy over geogrid/ and layers/ ([tool.mypy])
+lint: system venv ## ruff over everything, mypy over geogrid/, layers/ and importers/ ([tool.mypy])
 	@status=0; \
 	.venv/bin/ruff check . || status=1; \
 	SECRET_KEY="$${SECRET_KEY:-typecheck}" \

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.contrib.auth.models import User
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString, Point, Polygon
 from django.core.exceptions import ValidationError
@@ -20,9 +21,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.exceptions import ValidationError as BadParameter
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -62,6 +64,16 @@ def versions_at(request: Request) -> QuerySet:
     return grids.as_of(moment) if moment else grids.current()
 
 
+def acting_user(request: Request) -> User:
+    """The signed-in user making a write. The write views' permission (IsAuthenticatedOrReadOnly)
+    already answers an anonymous write with a 403 `not_authenticated` before the view runs; this
+    gives the same answer should a view run without it, and gives the services a `User`."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user
+
+
 def read_feature(data) -> tuple[GEOSGeometry, dict]:
     """The geometry (EPSG:4326) and properties of a GeoJSON Feature in a request body."""
     if not isinstance(data, dict) or data.get("type") != "Feature":
@@ -87,6 +99,7 @@ class GridListView(ListAPIView):
     """GET: grids as a FeatureCollection; filters level, parent, code_prefix, bbox, as_of.
     POST: a new grid from a GeoJSON Feature (properties code, name; level, parent optional)."""
 
+    permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
     serializer_class = GridFeatureSerializer
     pagination_class = GridPagination
 
@@ -143,7 +156,7 @@ class GridListView(ListAPIView):
             name=str(props.get("name") or ""),
             boundary=geom,
             parent=parent,
-            actor=request.user,
+            actor=acting_user(request),
         )
         return Response(
             self._with_warnings(result.grid, result.warnings), status=status.HTTP_201_CREATED
@@ -160,6 +173,8 @@ class GridDetailView(APIView):
     """GET: one grid by code (?as_of). PUT/PATCH: a new boundary (and name) from a GeoJSON
     Feature whose properties.version is the version the client edited."""
 
+    permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
+
     def get(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(versions_at(request), code=code)
         return Response(GridFeatureSerializer(grid).data)
@@ -175,7 +190,11 @@ class GridDetailView(APIView):
             ) from exc
         name = props.get("name")
         result = edit_boundary(
-            code, geom, version=version, actor=request.user, name=str(name) if name else None
+            code,
+            geom,
+            version=version,
+            actor=acting_user(request),
+            name=str(name) if name else None,
         )
         return Response(GridListView._with_warnings(result.grid, result.warnings))
 
@@ -252,6 +271,8 @@ class GridsAtView(APIView):
 class GridSplitView(APIView):
     """POST {version, line: GeoJSON LineString, new_code, new_name}: cut a grid in two."""
 
+    permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
+
     def post(self, request: Request, code: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         result = split_grid(
@@ -260,13 +281,15 @@ class GridSplitView(APIView):
             version=_int(data, "version"),
             new_code=str(data.get("new_code") or ""),
             new_name=str(data.get("new_name") or ""),
-            actor=request.user,
+            actor=acting_user(request),
         )
         return Response(_edit_body(result))
 
 
 class GridMergeView(APIView):
     """POST {version, other, other_version}: merge sibling `other` into this grid."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
 
     def post(self, request: Request, code: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
@@ -275,7 +298,7 @@ class GridMergeView(APIView):
             str(data.get("other") or ""),
             version=_int(data, "version"),
             other_version=_int(data, "other_version"),
-            actor=request.user,
+            actor=acting_user(request),
         )
         return Response(_edit_body(result))
 
@@ -309,6 +332,8 @@ class GridStaffView(APIView):
     """GET: the grid's current posts. POST {username, post, phone}: add a post.
     DELETE ?id=: end a post today (grid managers of the subtree)."""
 
+    permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
+
     def get(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(Grid.objects.current(), code=code)
         return Response([_post(s) for s in current_staff(grid)])
@@ -317,7 +342,7 @@ class GridStaffView(APIView):
         grid = get_object_or_404(Grid.objects.current(), code=code)
         data = request.data if isinstance(request.data, dict) else {}
         post = assign_post(
-            request.user,
+            acting_user(request),
             grid,
             str(data.get("username") or ""),
             str(data.get("post") or ""),
@@ -331,7 +356,7 @@ class GridStaffView(APIView):
         if not (post_id.isascii() and post_id.isdigit() and len(post_id) <= 18):
             raise ValidationError({"id": [_("send ?id= with the number of the post to end")]})
         post = get_object_or_404(current_staff(grid), pk=int(post_id))
-        end_post(request.user, post)
+        end_post(acting_user(request), post)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
@@ -95,7 +95,7 @@ class AppealImportParams(TableImportParams):
     """Columns: see COLUMNS; `crs` is for rows without a CRS column or value."""
 
     channel: str = Channel.HOTLINE_12345.value  # for rows without a channel column or value
-    actor: AbstractBaseUser | None = None  # the importing user; None: the system
+    actor: User | None = None  # the importing user; None: the system
 
 
 @dataclass

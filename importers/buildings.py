@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection
+from django.db.models import Field
 from django.utils.translation import gettext as _
 
 from geogrid.locate import METHODS, BulkAssignment, assign_many
@@ -80,12 +81,18 @@ def import_buildings(params: BuildingImportParams) -> BuildingImportReport:
     return run_table_import(params, report, COLUMNS, REQUIRED, validate, locate, write)
 
 
+def _max_length(name: str) -> int | None:
+    """The length limit of a Building text column (None: unlimited)."""
+    column = Building._meta.get_field(name)
+    return column.max_length if isinstance(column, Field) else None
+
+
 def validate(table: Table, params: BuildingImportParams, report: BuildingImportReport,
              ) -> BuildingRows:
     """Every cell checked, every problem rejected with its row and column; the typed batch."""
     check_filled(table, ["source_id", "address", "estate_or_road", "building_no"], report)
     check_unique(table, "source_id", report)
-    check_lengths(table, {k: Building._meta.get_field(k).max_length for k in TEXT}, report)
+    check_lengths(table, {k: _max_length(k) for k in TEXT}, report)
     lon, lat = coordinates_to_wgs84(table, report, params.crs)
     counts: dict[str, list[int]] = {}
     for key, default in COUNTS.items():

@@ -145,13 +145,14 @@ def _read_and_validate(
         )
         bar.update()
         candidates = _parent_candidates(params.level) if params.parent_by_location else None
-        features, report.rejected = parse_features(
+        features, rejected = parse_features(
             raw, geometries, reasons, repairs, params, _known_grids(), candidates
         )
+        report.rejected = list(rejected)
     report.repaired = [
         Repair(f.index, f.code, f.repair_change_m2, f.repair_change_percent)
         for f in features
-        if f.repair_change_m2 is not None
+        if f.repair_change_m2 is not None and f.repair_change_percent is not None
     ]
     bar.update()
     return features

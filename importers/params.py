@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 
 @dataclass
@@ -40,5 +40,5 @@ class GridImportParams(ImportParams):
     parent_by_location: bool = False  # parent = the grid one level up containing the feature
     fix_invalid: bool = False
     allow_gaps: bool = False  # gaps become warnings (importing part of a parent's children)
-    actor: AbstractBaseUser | None = None  # recorded on the new versions
+    actor: User | None = None  # recorded on the new versions
     progress: bool = False

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -54,7 +54,7 @@ class ImportCommand(BaseCommand):
                 "%(n)d problem; nothing was written", "%(n)d problems; nothing was written", n
             ) % {"n": n})
 
-    def user(self, options: dict[str, Any]) -> AbstractBaseUser | None:
+    def user(self, options: dict[str, Any]) -> User | None:
         username = options.get("user")
         if not username:
             return None

@@ -34,8 +34,8 @@ def bin_counts_sql(
     """SQL yielding (bx, by, n) at bin `level` for level-24 key `ranges`; `envelope` is the
     lon/lat box of the ranges (west, south, east, north) for the live part."""
     params: list = []
-    kind, cuboid = source_for(filt, level)
-    if kind == "cube":
+    _kind, cuboid = source_for(filt, level)
+    if cuboid is not None:  # kind "cube": a cuboid answers the filter
         down = 2 * (KEY_LEVEL - level)
         cube_ranges = [(lo >> down, hi >> down) for lo, hi in ranges]
         where, fparams = filt.cube_sql(CUBOIDS[cuboid])

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -92,8 +93,9 @@ class AppealFilter:
         return out
 
     # --- SQL ---------------------------------------------------------------------------
-    def cube_sql(self, dims: tuple[str, ...]) -> tuple[str, list]:
-        where, params = [], []
+    def cube_sql(self, dims: tuple[str, ...]) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
         if "category" in dims and self.category_ids:
             where.append("category_id = ANY(%s)")
             params.append(list(self.category_ids))
@@ -110,8 +112,9 @@ class AppealFilter:
             params.append(list(self.channels))
         return _join(where), params
 
-    def fact_sql(self) -> tuple[str, list]:
-        where, params = [], []
+    def fact_sql(self) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
         if self.category_ids:
             where.append("category_id = ANY(%s)")
             params.append(list(self.category_ids))
@@ -131,9 +134,10 @@ class AppealFilter:
             where.append(_any_prefix("grid_code", self.prefixes, params))
         return _join(where), params
 
-    def appeal_sql(self, alias: str = "a") -> tuple[str, list]:
+    def appeal_sql(self, alias: str = "a") -> tuple[str, list[Any]]:
         """Conditions on layers_appeal (the live table)."""
-        where, params = [f"{alias}.location IS NOT NULL"], []
+        where = [f"{alias}.location IS NOT NULL"]
+        params: list[Any] = []
         if self.category_ids:
             where.append(f"{alias}.category_id = ANY(%s)")
             params.append(list(self.category_ids))
@@ -157,7 +161,7 @@ class AppealFilter:
         return _join(where), params
 
 
-def _any_prefix(column: str, prefixes: tuple[str, ...], params: list) -> str:
+def _any_prefix(column: str, prefixes: tuple[str, ...], params: list[Any]) -> str:
     if not prefixes:
         return "false"
     # One LIKE per prefix (not LIKE ANY) so that a varchar_pattern_ops index is used.
@@ -176,7 +180,7 @@ def local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_default_timezone())
 
 
-def scope_prefixes(user, requested: str | None) -> tuple[str, ...] | None:
+def scope_prefixes(user: User | AnonymousUser, requested: str | None) -> tuple[str, ...] | None:
     """The grid prefixes a user may see, narrowed to `requested`. None means everywhere."""
     if user.is_authenticated and user.is_active and user.is_superuser:
         return None if not requested else (requested,)
@@ -225,7 +229,8 @@ class MapFilterParams(AppealFilterParams):
         return attrs
 
 
-def parse_filter(query: Mapping[str, Any], user=None) -> AppealFilter:
+def parse_filter(query: Mapping[str, Any], user: User | AnonymousUser | None = None,
+                 ) -> AppealFilter:
     """The map layers' filter from ?category=&status=&channel=&from=&to=&days=&grid=, limited to
     `user`'s grids when given; FilterError (a 400 naming the parameter) when one is bad."""
     return MapFilterParams.parse(query, user=user)["filter"]

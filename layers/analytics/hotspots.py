@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from django.contrib.gis.geos import GEOSGeometry, Point
+from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -45,7 +46,7 @@ class Found:
     category_id: int | None
     categories: dict[str, int]
     centroid: Point
-    hull: GEOSGeometry
+    hull: Polygon
     count: int
     grid_codes: list[str]
     first_report: dt.datetime
@@ -118,8 +119,8 @@ def detect(params: HotspotParams) -> list[Found]:
             Found(
                 category_id=part if params.per_category else None,
                 categories=categories,
-                centroid=GEOSGeometry(memoryview(bytes(centroid))),
-                hull=GEOSGeometry(memoryview(bytes(hull))),
+                centroid=_from_ewkb(centroid, Point),
+                hull=_from_ewkb(hull, Polygon),
                 count=count,
                 grid_codes=sorted(grids or []),
                 first_report=first,
@@ -127,6 +128,18 @@ def detect(params: HotspotParams) -> list[Found]:
             )
         )
     return out
+
+
+G = TypeVar("G", bound=GEOSGeometry)
+
+
+def _from_ewkb(ewkb: Any, kind: type[G]) -> G:
+    """The geometry in EWKB from the database, which the query guarantees is of `kind` (the
+    centroid of points is a point; a hull buffered by a few metres is a polygon)."""
+    geom = GEOSGeometry(memoryview(bytes(ewkb)))
+    if not isinstance(geom, kind):
+        raise TypeError(f"expected a {kind.__name__}, the database gave a {geom.geom_type}")
+    return geom
 
 
 def refresh_hotspots(params: HotspotParams) -> list[Hotspot]:
@@ -184,13 +197,14 @@ def active_hotspot_for(point: Point, category_code: str, at: dt.datetime) -> Hot
 
 def as_feature(spot: Hotspot) -> dict:
     """A GeoJSON feature (hull geometry) with the hotspot's facts."""
+    category = spot.category
     return {
         "type": "Feature",
         "id": spot.pk,
         "geometry": json.loads(spot.hull.geojson),
         "properties": {
-            "category": spot.category.code if spot.category_id else None,
-            "category_name": (spot.category.name_zh if spot.category_id else None),
+            "category": category.code if category is not None else None,
+            "category_name": category.name_zh if category is not None else None,
             "categories": spot.categories,
             "count": spot.count,
             "centroid": [round(spot.centroid.x, 6), round(spot.centroid.y, 6)],

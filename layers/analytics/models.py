@@ -41,5 +41,5 @@ class Hotspot(models.Model):
         indexes = [models.Index(fields=["active", "category"], name="hotspot_active_cat")]
 
     def __str__(self) -> str:
-        code = self.category.code if self.category_id else "*"
+        code = self.category.code if self.category is not None else "*"
         return f"{code} × {self.count}"

@@ -74,7 +74,14 @@ class GridRateParams(MapFilterParams):
     """GET /api/v1/heat/grids"""
 
     level = level_field(default=Level.MICRO_GRID, help_text="the grid level of the rows (1–5)")
-    parent = grid_code_field("rows for the grids in this grid's subtree (default: `grid`)")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # A serializer's `parent` attribute is its parent serializer, so the parameter cannot be
+        # declared as an attribute.
+        fields["parent"] = grid_code_field(
+            "rows for the grids in this grid's subtree (default: `grid`)")
+        return fields
 
 
 class GridTileParams(QueryParams):
@@ -87,8 +94,11 @@ class GridTileParams(QueryParams):
 class HotspotListParams(AppealFilterParams):
     """GET /api/v1/hotspots: the shared filter's category and grid."""
 
-    status = None
-    channel = None
     active = serializers.BooleanField(
         required=False, default=False,
         help_text="1: only active hotspots (a report within HOTSPOT_ACTIVE_DAYS)")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        del fields["status"], fields["channel"]  # hotspots have no status or channel
+        return fields

@@ -46,6 +46,10 @@ def appeals_tile_etag(z: int, x: int, y: int, filt: AppealFilter) -> str | None:
     the newest appeal, the filter and the tile address."""
     if z >= conf("POINTS_MIN_ZOOM"):
         return None
+    return _bins_etag(z, x, y, filt)
+
+
+def _bins_etag(z: int, x: int, y: int, filt: AppealFilter) -> str:
     state = current_state()
     return _digest(
         "bins", state.version, state.watermark, _latest_appeal_id(), filt.canonical(), z, x, y,
@@ -57,7 +61,7 @@ def appeals_tile(z: int, x: int, y: int, filt: AppealFilter) -> Tile:
     if z >= conf("POINTS_MIN_ZOOM"):
         data = _points_tile(z, x, y, filt)
         return Tile(data, _digest("points", hashlib.sha1(data).hexdigest()), "appeals")
-    etag = appeals_tile_etag(z, x, y, filt)
+    etag = _bins_etag(z, x, y, filt)
     cache = caches[conf("TILE_CACHE")]
     key = f"analytics:tile:{etag}"
     data = cache.get(key)

@@ -9,7 +9,8 @@ a 304). The map report download lives in maps.reports.views (imports flow maps â
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, NoReturn
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -47,7 +49,8 @@ ERRORS = {
     400: OpenApiResponse(ERROR, description="a bad parameter; `fields` names it"),
     403: OpenApiResponse(ERROR, description="not signed in"),
 }
-_number = {"allow_null": True, "help_text": "null when there is nothing to divide by"}
+_number: dict[str, Any] = {"allow_null": True,
+                           "help_text": "null when there is nothing to divide by"}
 HEAT = inline_serializer("Heat", fields={
     "zoom": serializers.IntegerField(),
     "level": serializers.IntegerField(help_text="bin level (zoom + HEAT_SHIFT)"),
@@ -94,7 +97,8 @@ class AnalyticsView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    def permission_denied(self, request: Request, message: Any = None, code: Any = None) -> None:
+    def permission_denied(self, request: Request, message: str | None = None,
+                          code: str | None = None) -> NoReturn:
         if not request.user.is_authenticated:
             raise NotAuthenticated(_("Sign in to see appeals on the map."))
         super().permission_denied(request, message, code)
@@ -107,19 +111,20 @@ class MVTRenderer(BaseRenderer):
     render_style = "binary"
 
     def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: dict | None = None) -> bytes:
+               renderer_context: Mapping[str, Any] | None = None) -> bytes:
         return data if isinstance(data, bytes) else b""
 
 
 class AlwaysMVT(BaseContentNegotiation):
     """A tile is MVT whatever the client's Accept header says (as a map library expects)."""
 
-    def select_parser(self, request: Request, parsers: list) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
-    def select_renderer(self, request: Request, renderers: list,
+    def select_renderer(self, request: Request, renderers: Iterable[BaseRenderer],
                         format_suffix: str | None = None) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        renderer = next(iter(renderers))  # the view's one renderer, MVT
+        return renderer, renderer.media_type
 
 
 class TileView(AnalyticsView):

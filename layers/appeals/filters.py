@@ -30,13 +30,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.datastructures import MultiValueDict
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.utils import html
 
 from geogrid.inputs import FiniteFloatField
 from geogrid.periods import MomentField
@@ -71,10 +71,14 @@ class QueryParams(serializers.Serializer):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class CodeListField(serializers.Field):
+class ValueListField(serializers.Field):
     """Values comma-separated or repeated → a tuple of distinct values, in order. With `choices`
     an unknown value is refused (`unknown` gives the message for them); `aliases` name a group
-    of values."""
+    of values. Subclasses say what the values become (`to_internal_value`)."""
+
+    default_error_messages = {
+        "invalid_choice": serializers.ChoiceField.default_error_messages["invalid_choice"],
+    }
 
     def __init__(self, *, choices: tuple[str, ...] | None = None,
                  aliases: Mapping[str, tuple[str, ...]] | None = None,
@@ -84,11 +88,12 @@ class CodeListField(serializers.Field):
         self.choices, self.aliases, self.unknown = choices, dict(aliases or {}), unknown
 
     def get_value(self, dictionary: Mapping[str, Any]) -> Any:
-        if html.is_html_input(dictionary) and self.field_name in dictionary:
+        if isinstance(dictionary, MultiValueDict) and self.field_name in dictionary:
             return dictionary.getlist(self.field_name)  # a QueryDict: every repetition
         return super().get_value(dictionary)
 
-    def to_internal_value(self, data: Any) -> tuple[str, ...]:
+    def values(self, data: Any) -> tuple[str, ...]:
+        """The distinct values in `data`, aliases expanded; ValidationError for unknown ones."""
         items = data if isinstance(data, (list, tuple)) else [data]
         values = [v.strip() for item in items for v in str(item).split(",") if v.strip()]
         if len(values) > MAX_VALUES:
@@ -96,19 +101,28 @@ class CodeListField(serializers.Field):
         if self.choices is not None:
             bad = [v for v in values if v not in self.choices and v not in self.aliases]
             if bad:
+                if self.unknown is None:
+                    self.fail("invalid_choice", input=", ".join(bad))
                 raise serializers.ValidationError(self.unknown(", ".join(bad)))
         out = [x for v in values for x in self.aliases.get(v, (v,))]
         return tuple(dict.fromkeys(out))
 
-    def to_representation(self, value: tuple[str, ...]) -> str:
+    def to_representation(self, value: tuple[Any, ...]) -> str:
         return ",".join(map(str, value))
 
 
-class CategoryListField(CodeListField):
+class CodeListField(ValueListField):
+    """Codes (statuses, channels…) → a tuple of distinct codes, in order."""
+
+    def to_internal_value(self, data: Any) -> tuple[str, ...]:
+        return self.values(data)
+
+
+class CategoryListField(ValueListField):
     """Category codes → the categories' ids (sorted); an unknown code is refused."""
 
     def to_internal_value(self, data: Any) -> tuple[int, ...]:
-        codes = super().to_internal_value(data)
+        codes = self.values(data)
         if not codes:
             return ()
         found = dict(Category.objects.filter(code__in=codes).values_list("code", "id"))

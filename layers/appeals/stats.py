@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -69,15 +70,15 @@ class StatsQuery:
     by: str | None = None
 
 
-def _figures(row: dict) -> dict:
-    out = {name: int(row[name]) for name in COUNTS}
-    out.update(rates.rates(out))
+def _figures(row: dict[str, Any]) -> dict[str, int | float | None]:
+    counts = {name: int(row[name]) for name in COUNTS}
+    out: dict[str, int | float | None] = {**counts, **rates.rates(counts)}
     for name in ("mean_handling_hours", "p90_handling_hours"):
         out[name] = None if row[name] is None else round(float(row[name]), 2)
     return out
 
 
-def grid_stats(query: StatsQuery, *, now: dt.datetime | None = None) -> dict:
+def grid_stats(query: StatsQuery, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """Totals for the subtree and period, and rows by category or channel when asked."""
     from django.utils import timezone
 
@@ -106,17 +107,17 @@ def grid_stats(query: StatsQuery, *, now: dt.datetime | None = None) -> dict:
         names = [c.name for c in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     total = next((r for r in rows if r["total_row"] == 1), None)
-    result = {"totals": _figures(total) if total else _figures(_empty()), "by": query.by,
-              "rows": []}
+    by_rows: list[dict[str, Any]] = []
     for row in rows:
         if row["total_row"] == 1:
             continue
-        item = {"key": row["key"], **_figures(row)}
+        item: dict[str, Any] = {"key": row["key"], **_figures(row)}
         if query.by == "category":
             item.update(name_zh=row["name_zh"], name_en=row["name_en"])
-        result["rows"].append(item)
-    return result
+        by_rows.append(item)
+    return {"totals": _figures(total) if total else _figures(_empty()), "by": query.by,
+            "rows": by_rows}
 
 
-def _empty() -> dict:
+def _empty() -> dict[str, Any]:
     return {**dict.fromkeys(COUNTS, 0), "mean_handling_hours": None, "p90_handling_hours": None}

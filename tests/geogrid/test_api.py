@@ -8,9 +8,11 @@ import json
 import pytest
 from django.urls import include, path
 from django.utils import timezone
-from rest_framework.test import APIClient
+from rest_framework.permissions import AllowAny
+from rest_framework.test import APIClient, APIRequestFactory
 
-from geogrid.models import Grid, Post
+from geogrid.api import GridStaffView
+from geogrid.models import Grid, Post, StaffAssignment
 from tests.factories import _rect, assign, make_tree, make_user
 
 # Only this API's URLs: the test does not depend on other packages' routes loading.
@@ -215,6 +217,44 @@ def test_permissions(tree, client):
     assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
     assert denied.json()["detail"] == f"you may not change grid {NORTH}"
     assert Grid.objects.filter(code=NORTH).count() == 1
+
+
+def test_every_write_needs_a_signed_in_user_and_changes_nothing(tree, client):
+    north, south = tree[NORTH], tree[SOUTH]
+    leader = assign(make_user("grid_worker"), north, Post.GRID_LEADER)
+    make_user(username="li")
+    line = {"type": "LineString", "coordinates": [[117.0, 26.0], [117.1, 26.1]]}
+    writes = [
+        ("post", "/api/v1/grids/", feature(_rect(0, 600, 1000, 400), code=ZONE + "003")),
+        ("put", f"/api/v1/grids/{NORTH}/", feature(_rect(0, 1000, 1000, 990), version=north.pk)),
+        ("patch", f"/api/v1/grids/{NORTH}/", feature(_rect(0, 1000, 1000, 990),
+                                                      version=north.pk)),
+        ("post", f"/api/v1/grids/{NORTH}/split/",
+         {"version": north.pk, "line": line, "new_code": ZONE + "003", "new_name": "x"}),
+        ("post", f"/api/v1/grids/{NORTH}/merge/",
+         {"version": north.pk, "other": SOUTH, "other_version": south.pk}),
+        ("post", f"/api/v1/grids/{NORTH}/staff/", {"username": "li", "post": "grid_leader"}),
+        ("delete", f"/api/v1/grids/{NORTH}/staff/?id={leader.pk}", None),
+    ]
+    before = sorted(Grid.objects.values_list("pk", "code", "valid_to"))
+    for method, url, body in writes:
+        response = getattr(client, method)(url, body, format="json")
+        assert response.status_code == 403, (method, url)
+        assert response.json()["code"] == "not_authenticated", (method, url)
+    assert sorted(Grid.objects.values_list("pk", "code", "valid_to")) == before
+    assert list(StaffAssignment.objects.values_list("pk", "until")) == [(leader.pk, None)]
+
+
+def test_a_write_without_the_permission_check_still_needs_a_signed_in_user(tree):
+    # The services take a User: a view that let an anonymous write through gets the same 403.
+    view = GridStaffView.as_view(permission_classes=[AllowAny])
+    request = APIRequestFactory().post(f"/api/v1/grids/{NORTH}/staff/",
+                                       {"username": "li", "post": "grid_leader"}, format="json",
+                                       HTTP_ACCEPT_LANGUAGE="en")
+    response = view(request, code=NORTH)
+    assert response.status_code == 403
+    assert response.data["code"] == "not_authenticated"
+    assert not StaffAssignment.objects.exists()
 
 
 def test_create_a_grid(tree, client, manager):

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import psycopg
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
@@ -181,7 +182,7 @@ def write_atomically(report: ImportReport, commit: bool, write: Callable[[], Non
                 report.committed = True
             else:
                 transaction.set_rollback(True)
-    except DatabaseError as exc:
+    except (DatabaseError, psycopg.Error) as exc:  # raw-cursor steps (COPY) raise psycopg's own
         report.fail(_("the database refused the import, nothing was written: %(reason)s")
                     % {"reason": first_line(exc)})
 

@@ -277,3 +277,24 @@ class WorkingDayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'+' if self.is_working else '-'} {self.note}".strip()
+
+
+class RateCounter(models.Model):
+    """One client's hits in the current window of one rate limit (geogrid.ratelimit).
+
+    Every gunicorn worker counts in this one table, with one atomic upsert per hit. The table is
+    UNLOGGED (migration 0006): counters are throwaway, so they skip the write-ahead log, and a
+    crash of the database empties them (every client starts a fresh window)."""
+
+    pk = models.CompositePrimaryKey("scope", "client")
+    scope = models.CharField(max_length=32)
+    client = models.CharField(max_length=128)
+    hits = models.PositiveIntegerField()
+    window_ends = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.client}: {self.hits} until {self.window_ends:%H:%M:%S}"

@@ -17,8 +17,8 @@ def _english_messages():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Rate-limit counters and cached tiles live in the (per-process) cache: every test starts
-    # from an empty one, whatever ran before it.
+    # Cached tiles live in the (per-process) cache: every test starts from an empty one, whatever
+    # ran before it. (Rate-limit counters are rows of geogrid_ratecounter, rolled back per test.)
     from django.core.cache import caches
 
     for cache in caches.all():

@@ -1,47 +1,198 @@
-"""Admin for grids (with the Leaflet map widget), staff posts and the working calendar."""
+"""Admin for grids (with the Leaflet map widget), staff posts and the working calendar.
+
+The admin writes through the same services as the API and the screens (docs/grids.md, "Admin"):
+
+- a grid's boundary and name are changed by `geogrid.versions.edit_boundary` (a new version,
+  the topology check, open appeals re-assigned, `changed_by` set); a new grid is created by
+  `create_checked`. A rejected edit shows the problems as form errors and stores nothing.
+  Code, level and parent are read-only: split, merge and re-parenting are the grid editor's.
+  Closed versions are history: shown on a map, never edited. Grids are never deleted.
+- staff posts are shown on the grid read-only (the grid editor gives and ends them); the staff
+  admin only accepts current grids.
+- a working-day override changes the calendar like the holiday import does: the days whose
+  status changed are announced (`working_calendar_changed`) and running deadlines follow.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
+from leaflet.forms.widgets import LeafletWidget
 
+from geogrid.calendar_db import working_calendar
+from geogrid.errors import ApiError
 from geogrid.holiday_schedule import ScheduleError, import_schedule, notice_year
 from geogrid.models import Grid, HolidaySchedule, StaffAssignment, WorkingDayOverride
+from geogrid.signals import working_calendar_changed
+from geogrid.versions import EditResult, create_checked, edit_boundary
 
 admin.site.site_header = admin.site.site_title = "GeoGrid"
 
+NO_SAVE = {"show_save": False, "show_save_and_continue": False,
+           "show_save_and_add_another": False, "show_delete_link": False}
 
-class StaffInline(admin.TabularInline):
-    model = StaffAssignment
-    extra = 0
-    autocomplete_fields = ["user"]
+
+def freeze_map(form: type[forms.ModelForm], field: str) -> None:
+    """Show `field` on the map but let nobody change it: the widget cannot draw, and a disabled
+    field ignores whatever is posted for it."""
+    if field in form.base_fields:
+        form.base_fields[field].disabled = True
+        widget = form.base_fields[field].widget
+        if isinstance(widget, LeafletWidget):
+            widget.modifiable = False
+
+
+class GridAdminForm(forms.ModelForm):
+    """Saving is the service's job: once the fields are clean, the change is made by
+    `edit_boundary` (or `create_checked` for a new grid) in a savepoint of the admin's
+    transaction; what it refuses becomes form errors and leaves nothing behind."""
+
+    acting_user: Any = None  # set per request by GridAdmin.get_form
+    result: EditResult | None = None
+
+    class Meta:
+        model = Grid
+        fields = ["level", "code", "name", "parent", "boundary"]
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or self.errors:
+            return
+        try:
+            with transaction.atomic():
+                self.result = self._apply()
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for name, errors in exc.error_dict.items():
+                    self.add_error(name if name in self.fields else None, errors)
+            else:
+                self.add_error("boundary" if "boundary" in self.fields else None, exc)
+        except (PermissionDenied, ApiError) as exc:  # not allowed here; a stale version
+            self.add_error(None, str(exc) or gettext("You may not do this."))
+
+    def _apply(self) -> EditResult | None:
+        data, grid = self.cleaned_data, self.instance
+        if grid.pk is None:
+            return create_checked(level=data["level"], code=data["code"], name=data["name"],
+                                  boundary=data["boundary"], parent=data.get("parent"),
+                                  actor=self.acting_user)
+        if not grid.is_current or not ({"boundary", "name"} & set(self.changed_data)):
+            return None
+        original = Grid.objects.get(pk=grid.pk)  # the instance holds the posted values now
+        boundary = data["boundary"] if "boundary" in self.changed_data else original.boundary
+        name = data["name"] if "name" in self.changed_data else None
+        return edit_boundary(grid.code, boundary, version=grid.pk, actor=self.acting_user,
+                             name=name)
 
 
 @admin.register(Grid)
 class GridAdmin(LeafletGeoAdmin):
+    form = GridAdminForm
     list_display = ["code", "name", "level", "parent", "area_display", "valid_from", "valid_to"]
     list_filter = ["level", ("valid_to", admin.EmptyFieldListFilter)]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
-    readonly_fields = ["area_m2", "created_at", "changed_by"]
-    inlines = [StaffInline]
     list_per_page = 50
+
+    ADD_FIELDS = ["level", "code", "name", "parent", "boundary"]
+    CHANGE_FIELDS = ["code", "name", "level", "parent", "editor", "boundary", "area_m2",
+                     "valid_from", "valid_to", "changed_by", "created_at", "posts"]
 
     @admin.display(description="area (km²)", ordering="area_m2")
     def area_display(self, obj: Grid) -> str:
         return f"{obj.area_m2 / 1e6:.3f}" if obj.area_m2 is not None else "—"
 
-    def save_model(self, request, obj: Grid, form, change: bool) -> None:
-        if not change:
-            obj.changed_by = request.user
-        super().save_model(request, obj, form, change)
+    @admin.display(description=_("grid editor"))
+    def editor(self, obj: Grid) -> str:
+        try:
+            url = reverse("grid-editor")
+        except NoReverseMatch:
+            return "—"
+        return format_html('<a href="{}#grid={}">{}</a>', url, obj.code, _(
+            "Split, merge, re-parent and staff posts: open this grid in the grid editor"))
+
+    @admin.display(description=_("staff posts"))
+    def posts(self, obj: Grid) -> str:
+        """The posts on this version, read-only: posts are given and ended in the grid editor
+        (geogrid.staff) and follow the grid to a new version by themselves."""
+        rows = obj.staff.select_related("user").order_by("post", "user__username")
+        return format_html_join(
+            mark_safe("<br>"), "{} · {} · {} – {}",
+            ((a.user.get_full_name() or a.user.username, a.get_post_display(), a.since,
+              a.until or "") for a in rows)) or "—"
+
+    def get_fields(self, request: HttpRequest, obj: Grid | None = None) -> list[str]:
+        return list(self.CHANGE_FIELDS if obj is not None else self.ADD_FIELDS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Grid | None = None) -> list[str]:
+        if obj is None:
+            return []
+        editable = {"name", "boundary"} if obj.is_current else {"boundary"}  # frozen if closed
+        return [f for f in self.CHANGE_FIELDS if f not in editable]
+
+    def get_form(self, request: HttpRequest, obj: Grid | None = None, change: bool = False,
+                 **kwargs: Any) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change, **kwargs)
+        form = type(form.__name__, (form,), {"acting_user": request.user})
+        if obj is not None and not obj.is_current:
+            freeze_map(form, "boundary")
+        return form
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        grid = self.get_object(request, object_id)
+        if grid is not None and not grid.is_current:
+            extra_context = {**(extra_context or {}), **NO_SAVE}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Grid, form: GridAdminForm,
+                   change: bool) -> None:
+        # The service stored the change while the form was cleaned: never save the instance
+        # (that would overwrite a version). `obj` now stands for the version the service made,
+        # for the admin's log and redirect.
+        result = form.result
+        if result is not None:
+            obj.pk = result.grid.pk
+            obj._state.adding = False
+            for warning in result.warnings:
+                messages.warning(request, warning.message)
+
+    def response_change(self, request: HttpRequest, obj: Grid) -> HttpResponse:
+        if "_continue" in request.POST:  # continue on the new version, not the closed one
+            return HttpResponseRedirect(reverse("admin:geogrid_grid_change", args=[obj.pk]))
+        return super().response_change(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # versions are history; a grid is retired by merging it in the editor
+
+
+class StaffAssignmentForm(forms.ModelForm):
+    class Meta:
+        model = StaffAssignment
+        fields = ["user", "grid", "post", "since", "until", "phone", "note"]
+
+    def clean_grid(self) -> Grid:
+        grid = self.cleaned_data["grid"]
+        if grid is not None and not grid.is_current and "grid" in self.changed_data:
+            raise ValidationError(_("the grid is not a current version"))
+        return grid
 
 
 @admin.register(StaffAssignment)
 class StaffAssignmentAdmin(admin.ModelAdmin):
+    form = StaffAssignmentForm
     list_display = ["user", "post", "grid", "since", "until"]
     list_filter = ["post"]
     search_fields = ["user__username", "user__first_name", "grid__code", "grid__name"]
@@ -51,10 +202,49 @@ class StaffAssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(WorkingDayOverride)
 class WorkingDayOverrideAdmin(admin.ModelAdmin):
+    """Every write re-computes what it changes, like the holiday import
+    (geogrid.holiday_schedule): the days whose status changed are announced and the layers move
+    the running deadlines that reach them, in the admin's transaction."""
+
     list_display = ["date", "is_working", "note", "schedule"]
     list_filter = ["is_working", ("schedule", admin.EmptyFieldListFilter)]
     date_hierarchy = "date"
     search_fields = ["note"]
+    readonly_fields = ["schedule"]  # a schedule's days come from its notice
+
+    def save_model(self, request: HttpRequest, obj: WorkingDayOverride, form: Any,
+                   change: bool) -> None:
+        old = WorkingDayOverride.objects.filter(pk=obj.pk).values_list("date", flat=True)
+        dates = {obj.date, *(old if change else [])}
+        self._recalendar(request, dates, lambda: super(WorkingDayOverrideAdmin, self).save_model(
+            request, obj, form, change))
+
+    def delete_model(self, request: HttpRequest, obj: WorkingDayOverride) -> None:
+        self._recalendar(request, {obj.date}, lambda: super(WorkingDayOverrideAdmin, self)
+                         .delete_model(request, obj))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        dates = set(queryset.values_list("date", flat=True))
+        self._recalendar(request, dates, lambda: super(WorkingDayOverrideAdmin, self)
+                         .delete_queryset(request, queryset))
+
+    @staticmethod
+    def _recalendar(request: HttpRequest, dates: Iterable[date],
+                    write: Callable[[], None]) -> None:
+        with transaction.atomic():
+            before = working_calendar()
+            write()
+            after = working_calendar()
+            changed = frozenset(d for d in dates
+                                if before.is_working_day(d) != after.is_working_day(d))
+            if not changed:
+                return
+            replies: Iterable[tuple[object, object]] = working_calendar_changed.send(
+                sender=WorkingDayOverride, dates=changed, actor=request.user)
+            moved = sum(r for _receiver, r in replies if isinstance(r, int))
+        messages.info(request, gettext(
+            "%(days)d days changed status; %(moved)d running deadlines re-computed.")
+            % {"days": len(changed), "moved": moved})
 
 
 class ScheduleImportForm(forms.Form):

@@ -7,10 +7,14 @@ cluster's DATABASE_URL) and var/secret-key; both are read only when the variable
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +25,25 @@ VAR_DIR = Path(os.environ.get("GEOGRID_VAR_DIR", BASE_DIR / "var"))
 load_env_file(VAR_DIR / "geogrid.env")
 
 DEBUG = env_bool("DEBUG", False)
+
+
+def _rate(scope: str, default: tuple[int, int]) -> tuple[int, int] | None:
+    """A rate limit from GEOGRID_RATE_<SCOPE> ("20/3600": 20 hits an hour; "off"), else default."""
+    name = f"GEOGRID_RATE_{scope.upper()}"
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() == "off":
+        return None
+    try:
+        hits, seconds = (int(part) for part in raw.split("/"))
+    except ValueError:
+        hits = seconds = -1
+    if hits < 0 or seconds <= 0:
+        raise ImproperlyConfigured(
+            f"{name} must be HITS/SECONDS (e.g. 20/3600) or off, not {raw!r}")
+    return hits, seconds
+
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY and (VAR_DIR / "secret-key").is_file():
@@ -45,6 +68,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "axes",  # login lock-out (django-axes): AXES_* settings below
+    "csp",  # django-csp: the Content-Security-Policy header (see the CSP section below)
     "geogrid",
     "layers",  # migration history only (layers/apps.py)
     "layers.buildings",
@@ -57,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "geogrid.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,6 +92,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The `login` rate limit (geogrid.ratelimit), then django-axes' lock-out answer (last).
+    "geogrid.ratelimit.LoginRateLimitMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "geogrid.urls"
@@ -96,6 +125,12 @@ if "DATABASE_URL" not in os.environ:
     )
 DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out account or address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -215,13 +250,53 @@ GEOGRID["APPEAL_MAX_PHOTOS"] = 4
 GEOGRID["APPEAL_PHOTO_MAX_BYTES"] = 10 * 1024 * 1024
 GEOGRID["APPEAL_PHOTO_MAX_PIXELS"] = 40_000_000
 GEOGRID["APPEAL_THUMBNAIL_PX"] = 320
-# Anonymous submissions per client address and window (seconds); cache-backed.
-GEOGRID["APPEAL_ANON_RATE"] = (20, 3600)
-GEOGRID["APPEAL_RATE_CACHE"] = "default"
+# Photos are served by a view that checks who may see them (layers/appeals/photo_views.py),
+# never at MEDIA_URL. In production the web server can send the file once the view said yes:
+# nginx X-Accel-Redirect to an `internal` location aliasing MEDIA_ROOT, or X-Sendfile.
+GEOGRID["MEDIA_ACCEL_REDIRECT"] = os.environ.get("GEOGRID_MEDIA_ACCEL_REDIRECT", "")
+GEOGRID["MEDIA_SENDFILE"] = env_bool("GEOGRID_MEDIA_SENDFILE", False)
+# Rate limits (geogrid.ratelimit, docs/operations.md): (hits, window seconds) per client address,
+# counted in PostgreSQL so that every gunicorn worker shares them; None = no limit. Each can be
+# set from the environment as GEOGRID_RATE_<SCOPE>=HITS/SECONDS or =off. The intake's limit
+# (anonymous submissions) keeps its original key.
+GEOGRID["APPEAL_ANON_RATE"] = _rate("intake", (20, 3600))
+# The client's address is REMOTE_ADDR, or, when that is one of these proxies (addresses or
+# networks, comma-separated: the nginx in front), the right-most other X-Forwarded-For entry.
+GEOGRID["TRUSTED_PROXIES"] = env_list("GEOGRID_TRUSTED_PROXIES", [])
+for _proxy in GEOGRID["TRUSTED_PROXIES"]:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"GEOGRID_TRUSTED_PROXIES: {_proxy!r} is not an address or a network") from None
+GEOGRID["RATE_LIMITS"] = {
+    "support": _rate("support", (20, 3600)),  # anonymous "me too" on an appeal
+    "feedback": _rate("feedback", (20, 3600)),  # anonymous ratings (回访) with the token
+    "locate": _rate("locate", (600, 3600)),  # anonymous point → grid look-ups (pin moves)
+    "login": _rate("login", (60, 600)),  # posts to a login form, any outcome
+}
 # Geocoding: fuzzy matches scoring below this (0–100, rapidfuzz) leave the appeal unlocated.
 GEOGRID["GEOCODE_MIN_SCORE"] = 85.0
 # District code for unlocated appeals far from every district ("" = the nearest district).
 GEOGRID["DEFAULT_DISTRICT_CODE"] = os.environ.get("GEOGRID_DEFAULT_DISTRICT_CODE", "")
+
+# Login lock-out (django-axes): after AXES_FAILURE_LIMIT failed logins within the cool-off, the
+# account (from any address) and the address (for any account) are refused, even with the right
+# password, until AXES_COOLOFF_TIME after the last failure or until an administrator deletes the
+# record (admin → Axes → Access attempts). Failures are kept in PostgreSQL (AccessAttempt), so
+# every worker sees them. See README.md and docs/operations.md.
+AXES_FAILURE_LIMIT = int(os.environ.get("GEOGRID_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("GEOGRID_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, per address
+# Refused attempts during a lock-out do not prolong it: it ends a cool-off after the last counted
+# failure, so someone hammering an account cannot keep its owner out indefinitely.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the failures: axes would delete the address's records too, so one valid
+# account would let an attacker reset the per-address count between guesses at other accounts.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "geogrid.ratelimit.client_ip"  # the rate limits' address
+AXES_LOCKOUT_CALLABLE = "geogrid.ratelimit.login_locked_out"  # login page, 429, Retry-After
+AXES_VERBOSE = False  # no banner at every start of manage.py (cron); lock-outs are still logged
 
 # --- Map screens (maps, issue 7): base maps ---------------------------------------------------
 # osm (default) | tianditu_vec | tianditu_img (need GEOGRID_TIANDITU_KEY) | gaode (GCJ-02 tiles,
@@ -231,6 +306,48 @@ GEOGRID["OSM_TILE_URL"] = LEAFLET_CONFIG["TILES"][0][1]
 GEOGRID["TIANDITU_KEY"] = os.environ.get("GEOGRID_TIANDITU_KEY", "")
 GEOGRID["MAP_CENTER"] = (26.40, 117.79)  # lat, lon: 沙县区
 GEOGRID["MAP_ZOOM"] = 12
+
+# --- Content-Security-Policy (django-csp; hardening) ------------------------------------------
+# No inline script: the screens load static files only (their data comes in json_script blocks,
+# which are never executed); django-leaflet's admin widget, the one third-party page with inline
+# script, gets a per-request nonce; the API docs use drf-spectacular's split Swagger view (its
+# start-up script is a URL). Images: the app, data: URIs (icons in Leaflet's and Swagger's CSS),
+# blob: (photos the follow page fetches with the reporter's token) and the tile servers the
+# base maps may use (maps/basemaps.py), plus GEOGRID_CSP_IMG_SRC (space-separated) for others.
+
+
+def _csp_host(url_template: str) -> str | None:
+    """A tile URL template → a CSP host source (https://t{s}.tianditu.gov.cn/… →
+    https://*.tianditu.gov.cn)."""
+    parts = urlsplit(url_template)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    host = ".".join("*" if "{" in label else label for label in parts.netloc.split("."))
+    return f"{parts.scheme}://{host}"
+
+
+_TILE_HOSTS = [
+    _csp_host(GEOGRID["OSM_TILE_URL"]),
+    *(_csp_host(url) for _label, url, _options in LEAFLET_CONFIG["TILES"]),
+    _csp_host(GEOGRID.get("GAODE_TILE_URL", "https://webrd0{s}.is.autonavi.com/")),
+    "https://*.tianditu.gov.cn" if GEOGRID["TIANDITU_KEY"] else None,
+    *os.environ.get("GEOGRID_CSP_IMG_SRC", "").split(),
+]
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        # The Swagger page's one fixed <style> block, by its hash (drf_spectacular/swagger_ui.html).
+        "style-src": ["'self'", "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"],
+        "img-src": ["'self'", "data:", "blob:", *dict.fromkeys(h for h in _TILE_HOSTS if h)],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Analytics: vector tiles, heat, hotspots, map reports (issue 8) -------------------------
 # Added keys only; see docs/analytics.md. Distances in metres, periods in days.

@@ -45,18 +45,19 @@ def test_dispatcher_opens_a_new_appeal_from_the_map_and_accepts_it(page, live_se
     )
     tracking = result.appeal.tracking
     login(page, live_server.url, "dispatcher", "/maps/dispatch/")
-    page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
+    page.wait_for_function("() => window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
     # The appeal is a marker on the map (few points: markers, not tiles); clicking opens it.
     marker = page.wait_for_selector("path.leaflet-interactive[fill='#1f6fd1']", state="attached")
     page.evaluate("t => GeoGrid.dashboard.openAppeal(t)", tracking)
-    page.wait_for_function(f"document.getElementById('a-tracking').textContent === '{tracking}'")
+    page.wait_for_function(
+        f"() => document.getElementById('a-tracking').textContent === '{tracking}'")
     assert marker is not None
     assert page.inner_text("#a-grid").startswith(A)
     actions = page.eval_on_selector_all("#a-actions button", "bs => bs.map(b => b.dataset.action)")
     assert "accept" in actions and "check_pass" not in actions  # only what this user may do now
     page.click("#a-actions button[data-action=accept]")
     page.click("#action-form button[type=submit]")
-    page.wait_for_function("!document.querySelector('#a-actions button[data-action=accept]')")
+    page.wait_for_function("() => !document.querySelector('#a-actions button[data-action=accept]')")
     assert Appeal.objects.get(tracking=tracking).status == "accepted"
     screenshot(page, "dispatch-desktop")
     assert js_errors(page) == []
@@ -69,7 +70,7 @@ def test_dispatcher_escalates_a_dispatched_appeal(page, live_server):
         AppealInput(category="E0102", lon=117.795, lat=26.40, crs="wgs84"), actor=AnonymousUser()
     ).appeal
     login(page, live_server.url, "dispatcher", "/maps/dispatch/")
-    page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
+    page.wait_for_function("() => window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
     for action in ("accept", "dispatch", "escalate"):
         page.evaluate("t => GeoGrid.dashboard.openAppeal(t)", appeal.tracking)
         page.wait_for_selector(f"#a-actions button[data-action={action}]")
@@ -94,7 +95,7 @@ def test_first_heat_map_of_the_county_renders_within_two_seconds(page, live_serv
     started = time.monotonic()
     page.goto(f"{live_server.url}/maps/dispatch/")
     page.wait_for_function(
-        "window.GeoGridTimings && window.GeoGridTimings.firstHeat", timeout=30_000
+        "() => window.GeoGridTimings && window.GeoGridTimings.firstHeat", timeout=30_000
     )
     first_heat_ms = page.evaluate("window.GeoGridTimings.firstHeat")
     wall = time.monotonic() - started
@@ -120,7 +121,7 @@ def test_the_action_form_is_built_from_the_action_registry(page, live_server):
     transitions.dispatch(appeal.tracking, dispatcher)
     due_before = Appeal.objects.get(pk=appeal.pk).due_at
     login(page, live_server.url, "dispatcher", "/maps/dispatch/")
-    page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
+    page.wait_for_function("() => window.GeoGridTimings && window.GeoGridTimings.firstRefresh")
     page.evaluate("t => GeoGrid.dashboard.openAppeal(t)", appeal.tracking)
     page.wait_for_selector("#a-actions button[data-action=extend]")
     registry = {a["name"]: a for a in page.evaluate("GeoGrid.readJson('dashboard').actions")}
@@ -146,7 +147,7 @@ def test_the_action_form_is_built_from_the_action_registry(page, live_server):
     # More hours than EXTENSION_MAX_HOURS: the server says so, next to the field.
     page.fill("#act-hours", "1000")
     page.click("#action-form button[type=submit]")
-    page.wait_for_function("document.querySelector('.errors[data-field=hours]').textContent")
+    page.wait_for_function("() => document.querySelector('.errors[data-field=hours]').textContent")
     assert "240" in page.inner_text(".errors[data-field=hours]")
     assert page.inner_text("#action-errors") == ""
     assert Appeal.objects.get(pk=appeal.pk).due_at == due_before

@@ -61,7 +61,7 @@ def open_editor(page, live_server) -> None:
     page.click("button[type=submit]")
     page.wait_for_url("**/maps/grids/**")
     page.goto(f"{live_server.url}/maps/grids/#grid={ZONE}")
-    page.wait_for_function(f"document.getElementById('d-code').textContent === '{ZONE}'")
+    page.wait_for_function(f"() => document.getElementById('d-code').textContent === '{ZONE}'")
     page.wait_for_timeout(300)
 
 
@@ -106,7 +106,7 @@ def test_a_conflicting_edit_reloads_the_grid_and_can_then_be_saved(page, live_se
     open_editor(page, live_server)
     page.goto(f"{live_server.url}/maps/grids/#grid={north}")
     page.reload()
-    page.wait_for_function(f"document.getElementById('d-code').textContent === '{north}'")
+    page.wait_for_function(f"() => document.getElementById('d-code').textContent === '{north}'")
     # Someone else saves the grid meanwhile: the version on the screen is stale.
     edit_boundary(north, grids["north"].boundary, version=grids["north"].pk,
                   actor=make_user(is_superuser=True))

@@ -52,15 +52,17 @@ def test_three_screens(browser, live_server, city, size):
         sign_in(page, live_server.url)
         zone = Grid.objects.current().filter(level=4).order_by("code").first()
         page.goto(f"{live_server.url}/maps/grids/#grid={zone.code}")
-        page.wait_for_function(f"document.getElementById('d-code').textContent === '{zone.code}'")
-        page.wait_for_function("document.getElementById('d-households').textContent !== '—'")
+        page.wait_for_function(
+            f"() => document.getElementById('d-code').textContent === '{zone.code}'")
+        page.wait_for_function("() => document.getElementById('d-households').textContent !== '—'")
         page.wait_for_selector(".grid-label")
         screenshot(page, f"grid-editor-{size}")
 
         page.goto(f"{live_server.url}/maps/dispatch/")
-        page.wait_for_function("window.GeoGridTimings && window.GeoGridTimings.refreshes >= 1")
+        page.wait_for_function(
+            "() => window.GeoGridTimings && window.GeoGridTimings.refreshes >= 1")
         page.select_option("select[name=status]", "")  # every appeal, not only open ones
-        page.wait_for_function("window.GeoGridTimings.refreshes >= 2")
+        page.wait_for_function("() => window.GeoGridTimings.refreshes >= 2")
         assert page.eval_on_selector_all(".marker-cluster", "m => m.length") > 0
         assert page.eval_on_selector_all("canvas.leaflet-heatmap-layer", "c => c.length") == 1
         screenshot(page, f"dispatch-{size}")

@@ -153,11 +153,19 @@
         fitted = true;
         map.fitBounds(choropleth.getBounds(), { padding: [20, 20], animate: false });
       }
-      legend._div.innerHTML = "<strong>" + form.metric.selectedOptions[0].textContent + "</strong><br>" +
-        [0, 0.25, 0.5, 0.75, 1].map(function (t) {
-          var x = metric === "on_time_rate" ? pct(t * max) : (t * max).toFixed(metric === "appeals" ? 0 : 1);
-          return '<i style="background:' + colour(t * 0.999) + '"></i>' + x;
-        }).join("<br>");
+      // Built as elements: the Content-Security-Policy refuses style attributes in markup.
+      var box = legend._div, title = document.createElement("strong");
+      box.textContent = "";
+      title.textContent = form.metric.selectedOptions[0].textContent;
+      box.appendChild(title);
+      [0, 0.25, 0.5, 0.75, 1].forEach(function (t) {
+        var x = metric === "on_time_rate" ? pct(t * max) : (t * max).toFixed(metric === "appeals" ? 0 : 1);
+        var swatch = document.createElement("i");
+        swatch.style.background = colour(t * 0.999);
+        box.appendChild(document.createElement("br"));
+        box.appendChild(swatch);
+        box.appendChild(document.createTextNode(x));
+      });
     });
   }
 

@@ -3,6 +3,11 @@
 A user may act on every grid they hold a current post on, and on all of that grid's
 descendants. Because grid codes are hierarchical, a subtree is a code prefix, so the answer is
 one indexed query whatever the depth. Superusers may act everywhere.
+
+This is the one scope rule of every grid-scoped endpoint (grid summary, statistics, staff
+lists, grid edits, the analytics layers through `assigned_codes`; appeals through
+`Appeal.objects.visible_to`, which applies the same prefixes). tests/test_url_scope.py walks
+every URL pattern with every role, inside and outside its scope.
 """
 
 from __future__ import annotations
@@ -45,3 +50,14 @@ def user_may_act_on(user: User | AnonymousUser, grid: Grid) -> bool:
     if user.is_authenticated and user.is_active and user.is_superuser:
         return True
     return any(grid.code.startswith(root) for root in assigned_codes(user))
+
+
+def user_acts_on_as(user: User | AnonymousUser, grid: Grid, *roles: str) -> bool:
+    """In one of `roles` (geogrid.roles.Role groups) and with a post whose subtree holds
+    `grid` — the same scope rule as `user_may_act_on`; superusers always. E.g. who sees the
+    phones of a grid's staff (dispatchers and grid managers of the subtree)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name__in=roles).exists() and user_may_act_on(user, grid)

@@ -1,7 +1,8 @@
 """REST API of the grid hierarchy under /api/v1/grids/: thin views over the services.
 
-Reads are open (boundaries are not personal data); writes need a grid manager of the subtree
-(checked by the services). Errors are raised, never built here: geogrid.errors shapes them (one
+Reads of boundaries are open (not personal data); a grid's staff list is for signed-in staff
+whose posts cover the grid (GridStaffView); writes need a grid manager of the subtree (checked
+by the services). Errors are raised, never built here: geogrid.errors shapes them (one
 error body for every JSON endpoint). A boundary that fails validation is a 400 naming each
 problem (topology problems also as GeoJSON Features in `problems`) and nothing is stored; an edit
 of a version that is no longer current is a 409 whose `current.version` is the one to reload.
@@ -15,7 +16,7 @@ import json
 from django.contrib.auth.models import User
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString, Point, Polygon
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -30,9 +31,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from geogrid.access import user_acts_on_as, user_may_act_on
 from geogrid.edits import merge_grids, split_grid
 from geogrid.hierarchy import code_lengths, level_for_code
 from geogrid.models import Grid
+from geogrid.roles import Role
 from geogrid.serializers import GridFeatureSerializer, GridVersionSerializer
 from geogrid.staff import assign_post, current_staff, end_post
 from geogrid.topology import Problem, check_grid, check_subtree
@@ -329,14 +332,23 @@ def _edit_body(result) -> dict:
 
 
 class GridStaffView(APIView):
-    """GET: the grid's current posts. POST {username, post, phone}: add a post.
-    DELETE ?id=: end a post today (grid managers of the subtree)."""
+    """GET: the grid's current posts, to signed-in users whose posts cover the grid (403
+    otherwise): post and display name for all of them; the duty phone also to dispatchers and
+    grid managers of the subtree; the login name and the post's id (to end it) only to grid
+    managers of the subtree. Superusers see everything.
+    POST {username, post, phone}: add a post. DELETE ?id=: end a post today (grid managers
+    of the subtree)."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
 
     def get(self, request: Request, code: str) -> Response:
+        user = acting_user(request)
         grid = get_object_or_404(Grid.objects.current(), code=code)
-        return Response([_post(s) for s in current_staff(grid)])
+        if not user_may_act_on(user, grid):
+            raise PermissionDenied(_("this grid is outside your grids"))
+        phones = user_acts_on_as(user, grid, Role.DISPATCHER, Role.GRID_MANAGER)
+        accounts = user_acts_on_as(user, grid, Role.GRID_MANAGER)
+        return Response([_post(s, phone=phones, account=accounts) for s in current_staff(grid)])
 
     def post(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(Grid.objects.current(), code=code)
@@ -360,13 +372,17 @@ class GridStaffView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _post(s) -> dict:
-    return {
-        "id": s.pk,
-        "username": s.user.username,
-        "name": s.user.get_full_name() or s.user.username,
+def _post(s, *, phone: bool = True, account: bool = True) -> dict:
+    """A post as the staff list shows it; `phone` adds the duty phone, `account` the login name
+    and the post's id (without it the name never falls back to the login name)."""
+    out = {
+        "name": s.user.get_full_name() or (s.user.username if account else ""),
         "post": s.post,
         "post_label": s.get_post_display(),
-        "phone": s.phone,
         "since": s.since.isoformat(),
     }
+    if account:
+        out.update(id=s.pk, username=s.user.username)
+    if phone:
+        out["phone"] = s.phone
+    return out

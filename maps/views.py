@@ -153,17 +153,15 @@ def grid_editor(request: HttpRequest) -> HttpResponse:
 
 class GridSummaryView(APIView):
     """GET /maps/grids/<code>/summary — households, buildings and open appeals in a grid's
-    subtree (current versions), for the grid editor; errors in the one shape (geogrid.errors)."""
+    subtree (current versions), for the grid editor; errors in the one shape (geogrid.errors).
+    The one scope rule (geogrid.access): a post whose subtree holds the grid, or a superuser —
+    being a dispatcher somewhere is not enough."""
 
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(Grid.objects.current(), code=code)
-        if not (
-            request.user.is_superuser
-            or has_role(request.user, Role.DISPATCHER)
-            or user_may_act_on(request.user, grid)
-        ):
+        if not user_may_act_on(request.user, grid):
             raise PermissionDenied(_("this grid is outside your grids"))
         in_subtree = {"grid__code__startswith": code, "grid__valid_to__isnull": True}
         buildings = Building.objects.filter(**in_subtree).aggregate(

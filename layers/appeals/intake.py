@@ -152,14 +152,17 @@ def _validate(data: AppealInput, actor) -> tuple[Category, list[CleanPhoto]]:
 
 
 def find_duplicates(category_id: int, lon: float, lat: float, moment: dt.datetime) -> list[dict]:
-    """Open appeals of the same category within the configured radius and days of `moment`."""
+    """Open appeals of the same category within the configured radius and days of `moment`
+    (with their tracking numbers and states: the API shows those only to staff who may read
+    them, layers.appeals.views.duplicates_for)."""
     radius = float(settings.GEOGRID["DUPLICATE_RADIUS_M"])
     since = moment - dt.timedelta(days=settings.GEOGRID["DUPLICATE_DAYS"])
     with connection.cursor() as cursor:
         cursor.execute(
             """
             WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)
-            SELECT a.tracking, ST_Distance(a.location::geography, p.g::geography) AS d,
+            SELECT a.tracking, a.public_id,
+                   ST_Distance(a.location::geography, p.g::geography) AS d,
                    a.reported_at, a.status
               FROM layers_appeal a, p
              WHERE a.category_id = %(cat)s AND a.status = ANY(%(open)s)
@@ -173,9 +176,9 @@ def find_duplicates(category_id: int, lon: float, lat: float, moment: dt.datetim
              "since": since, "until": moment, "r": radius},
         )
         return [
-            {"tracking": t, "distance_m": round(d, 1), "reported_at": at.isoformat(),
-             "status": status}
-            for t, d, at, status in cursor.fetchall()
+            {"tracking": t, "public_id": str(public_id), "distance_m": round(d, 1),
+             "reported_at": at.isoformat(), "status": status}
+            for t, public_id, d, at, status in cursor.fetchall()
         ]
 
 

@@ -7,10 +7,12 @@ layers/migrations/0007_moved_to_layer_apps.py."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.functions import RandomUUID
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -140,7 +142,24 @@ class Department(models.Model):
         return f"{self.code} {self.name_zh}"
 
 
+def public_id_of(ref: str) -> uuid.UUID | None:
+    """The public id `ref` spells (the canonical 36-character UUID form), or None: then it is a
+    tracking number. Tracking numbers (`350427-20250601-00042`) never take that form."""
+    if len(ref) != 36:
+        return None
+    try:
+        value = uuid.UUID(ref)
+    except ValueError:
+        return None
+    return value if str(value) == ref.lower() else None
+
+
 class AppealQuerySet(models.QuerySet):
+    def by_ref(self, ref: str) -> AppealQuerySet:
+        """The appeal a URL names: by its public id, or by its tracking number."""
+        public = public_id_of(ref)
+        return self.filter(public_id=public) if public else self.filter(tracking=ref[:32])
+
     def visible_to(self, actor: Any) -> AppealQuerySet:
         """Appeals an actor (layers.appeals.actors.Actor) may see: those its posts cover
         (where they lie or who handles them); dispatchers also their district's unlocated
@@ -163,7 +182,14 @@ class AppealQuerySet(models.QuerySet):
 class Appeal(models.Model):
     """A resident's appeal (诉求) at a place. Never dropped: without a grid it is 'unlocated'."""
 
+    # The readable number is for staff, the hotline and the reporter (with the token): it is
+    # sequential, so it opens nothing by itself. The public id (UUID4, 122 random bits) is what
+    # anonymous support and the share link use; the database fills it for raw INSERTs too.
     tracking = models.CharField(_("tracking number"), max_length=32, unique=True)
+    public_id = models.UUIDField(
+        _("public id"), default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False,
+        help_text=_("unguessable id of the share link and anonymous support"),
+    )
     token_hash = models.CharField(max_length=64, blank=True, editable=False)
     district_code = models.CharField(_("district"), max_length=16, db_index=True)
     location = models.PointField(_("location"), srid=4326, null=True, blank=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from geogrid.inputs import FiniteFloatField
 from layers.appeals.intake import mask_phone
 from layers.appeals.models import CONTACT_PHONE_MAX_LENGTH, Appeal, Channel
+from layers.appeals.photo_views import photo_out
 
 
 class AppealInSerializer(serializers.Serializer):
@@ -93,8 +95,7 @@ def timeline_out(appeal: Appeal, *, names: bool) -> list[dict]:
             "actor": actor,
             "actor_role": role,
             "note": e.note if (names or e.kind in PUBLIC_NOTE_KINDS) else "",
-            "photos": [{"url": p.image.url, "thumbnail": p.thumbnail.url}
-                       for p in e.photos.all()],
+            "photos": [photo_out(appeal.tracking, p) for p in e.photos.all()],
         })
     return rows
 
@@ -133,6 +134,8 @@ def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
     grid = appeal.grid
     return {
         "tracking": appeal.tracking,
+        "public_id": str(appeal.public_id),
+        "share_url": share_url(appeal),
         "version": appeal.version,
         "status": appeal.status,
         "status_label": appeal.get_status_display(),
@@ -173,12 +176,33 @@ def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
         "supporters": appeal.supporters,
         "merged_into": appeal.merged_into.tracking if appeal.merged_into else None,
         "photos": [
-            {"url": p.image.url, "thumbnail": p.thumbnail.url, "width": p.width,
-             "height": p.height}
+            {**photo_out(appeal.tracking, p), "width": p.width, "height": p.height}
             for p in appeal.photos.all() if p.event_id is None
         ],
         "actions": list(actions or []),
         "timeline": timeline_out(appeal, names=names),
+    }
+
+
+def share_url(appeal: Appeal) -> str:
+    """The link a reporter shares (a QR code, a chat): the public id, never the tracking
+    number; whoever opens it sees `public_out` and may support the appeal."""
+    return f"/m/follow/{appeal.public_id}/"
+
+
+def public_out(appeal: Appeal) -> dict:
+    """What the share link shows someone who is neither the reporter nor staff on the appeal:
+    what and where, and how many back it — not its tracking number, state, version, text,
+    photos, contact or timeline (none of which a stranger needs to add their support)."""
+    grid = appeal.grid
+    return {
+        "public_id": str(appeal.public_id),
+        "category": {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
+                     "name_en": appeal.category.name_en},
+        "grid": {"code": grid.code, "name": grid.name} if grid else None,
+        "reported_on": timezone.localdate(appeal.reported_at).isoformat(),
+        "supporters": appeal.supporters,
+        "support_url": f"/api/v1/appeals/{appeal.public_id}/support/",
     }
 
 

@@ -3,12 +3,17 @@ come from the action registry: one per action, nothing to add here for a new act
 
 from django.urls import path
 
-from layers.appeals import views
+from layers.appeals import photo_views, views
 from layers.appeals.transitions import APPEAL_ACTIONS
 
 urlpatterns = [
     path("appeals/", views.AppealListView.as_view(), name="appeal-list"),
     path("appeals/<str:tracking>/", views.AppealDetailView.as_view(), name="appeal-detail"),
+    # Photos only to those who may read the appeal (the reporter, staff in scope).
+    path("appeals/<str:tracking>/photos/<int:photo_id>/", photo_views.appeal_photo,
+         name="appeal-photo"),
+    path("appeals/<str:tracking>/photos/<int:photo_id>/thumbnail/",
+         photo_views.appeal_photo_thumbnail, name="appeal-photo-thumbnail"),
     *APPEAL_ACTIONS.urls("appeals/<str:tracking>/actions/<action>/", views.AppealActionView,
                          name="appeal-action"),
     # The reporter's two actions also have a path of their own (kept for existing clients).

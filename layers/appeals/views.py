@@ -2,7 +2,13 @@
 
 Errors are raised, never built here: geogrid.errors turns them into the one error shape.
 Actions come from the registry (layers.appeals.transitions.APPEAL_ACTIONS), one endpoint
-each (layers.appeals.urls)."""
+each (layers.appeals.urls).
+
+`{tracking}` in a path is the tracking number or the public id (docs/appeals.md, "Tracking
+numbers and public ids"). The tracking number is sequential, so it opens nothing by itself:
+whoever may not read the appeal (the reporter with the token or account, staff in scope) gets
+the same 404 as for a number that does not exist. The public id is unguessable: it shows the
+share card (`public_out`) and takes anonymous support, whose every refusal is one answer."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,22 +34,24 @@ from rest_framework.views import APIView
 from geogrid.access import assigned_codes, user_may_act_on
 from geogrid.actions import ActionView
 from geogrid.coords import CoordinateError
-from geogrid.errors import RateLimited
+from geogrid.errors import Conflict, NotFound
 from geogrid.locate import locate_point
 from geogrid.models import Grid
 from geogrid.periods import PeriodError, parse_moment
-from geogrid.ratelimit import client_address, over_limit
+from geogrid.ratelimit import client_address, enforce
 from layers.appeals import notifications
-from layers.appeals.actors import Actor, as_reporter, is_staff_on, sees_contact
+from layers.appeals.actors import Actor, as_reporter, is_staff_on, may_read, sees_contact
 from layers.appeals.filters import AppealListParams, list_filter, page_params
 from layers.appeals.intake import AppealInput, submit_appeal, token_matches
-from layers.appeals.models import Appeal
+from layers.appeals.models import Appeal, public_id_of
 from layers.appeals.serializers import (
     AppealInSerializer,
     LocateInSerializer,
     NotificationReadSerializer,
     appeal_out,
     feature_out,
+    public_out,
+    share_url,
 )
 from layers.appeals.stats import BY_CHOICES, StatsQuery, grid_stats
 from layers.appeals.transitions import APPEAL_ACTIONS
@@ -62,21 +71,19 @@ def actor_for(request: Request, appeal: Appeal | None = None) -> Actor:
                  token_ok=appeal is not None and token_matches(appeal, token), client_key=key)
 
 
-def _limit(kind: str, request: Request, message: str) -> None:
-    """Anonymous clients are rate-limited per address (geogrid.ratelimit)."""
+def _limit(scope: str, request: Request, message: str) -> None:
+    """Anonymous clients are rate-limited per address, in a store every worker shares
+    (geogrid.ratelimit: 429 with Retry-After when over)."""
     if request.user.is_authenticated:
         return
-    window = over_limit(kind, client_address(request))
-    if window:
-        raise RateLimited(message, retry_after=window)
+    enforce(scope, client_address(request), message)
 
 
-def _load(tracking: str) -> Appeal:
+def _load(ref: str) -> Appeal:
     appeal = (
-        Appeal.objects.select_related("category", "grid", "assigned_grid", "department",
-                                      "merged_into")
+        Appeal.objects.by_ref(ref)
+        .select_related("category", "grid", "assigned_grid", "department", "merged_into")
         .prefetch_related("photos", "events__photos", "events__actor")
-        .filter(tracking=tracking[:32])
         .first()
     )
     if appeal is None:
@@ -84,16 +91,44 @@ def _load(tracking: str) -> Appeal:
     return appeal
 
 
-def detail_for(request: Request, tracking: str, actor: Actor | None = None) -> dict:
-    """The detail as this viewer sees it; Http404 when they may not see it at all."""
-    appeal = _load(tracking)
+def detail_for(request: Request, ref: str, actor: Actor | None = None) -> dict:
+    """The detail as this viewer sees it: in full to the reporter and staff in scope, the
+    share card to others who came by the public id; Http404 to everyone else."""
+    appeal = _load(ref)
     actor = actor or actor_for(request, appeal)
     full = sees_contact(request.user, appeal)
     staff = full or is_staff_on(actor, appeal)
     if not (staff or as_reporter(actor, appeal)):
+        if public_id_of(ref) is not None:
+            return public_out(appeal)
         raise Http404  # no hint whether the number exists
     return appeal_out(appeal, full=full, names=staff,
                       actions=APPEAL_ACTIONS.available(appeal.status, actor, appeal))
+
+
+def support_refused() -> NotFound:
+    """The one answer to every refused support by someone who may not read the appeal: a
+    number or id that does not exist, a tracking number instead of the public id, a closed
+    appeal, a second support, a staff member — never the appeal's state or version."""
+    return NotFound(_("This report cannot be supported: the link is wrong, the report is no "
+                      "longer open, or it has your support already."))
+
+
+def duplicates_for(request: Request, duplicates: list[dict]) -> list[dict]:
+    """Open appeals near a new one: their public ids (to support one instead of filing the
+    same problem again); tracking number and state only to those who may read them."""
+    readable: set[str] = set()
+    if request.user.is_authenticated and duplicates:
+        viewer = Actor(user=request.user)
+        rows = Appeal.objects.select_related("grid", "assigned_grid").filter(
+            tracking__in=[d["tracking"] for d in duplicates])
+        readable = {a.tracking for a in rows if may_read(viewer, a)}
+    return [
+        d if d["tracking"] in readable else
+        {"public_id": d["public_id"], "distance_m": d["distance_m"],
+         "reported_at": d["reported_at"]}
+        for d in duplicates
+    ]
 
 
 class AppealListView(APIView):
@@ -129,7 +164,7 @@ class AppealListView(APIView):
 
     @extend_schema(request=AppealInSerializer, responses={201: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request: Request) -> Response:
-        _limit("appeal", request, _("too many submissions from this address; try again later"))
+        _limit("intake", request, _("too many submissions from this address; try again later"))
         # Refuse oversized bodies before reading the photos into memory or temp files.
         limit = settings.GEOGRID["APPEAL_PHOTO_MAX_BYTES"] * settings.GEOGRID["APPEAL_MAX_PHOTOS"]
         length = request.META.get("CONTENT_LENGTH") or "0"
@@ -145,10 +180,12 @@ class AppealListView(APIView):
             {
                 "tracking": appeal.tracking,
                 "token": result.token,
+                "public_id": str(appeal.public_id),
+                "share_url": share_url(appeal),
                 "status": appeal.status,
                 "url": f"/api/v1/appeals/{appeal.tracking}/",
                 "assignment": result.assignment.as_dict(),
-                "possible_duplicates": result.duplicates,
+                "possible_duplicates": duplicates_for(request, result.duplicates),
                 "repeat_problem": _repeat(result.repeat_of),
             },
             status=status.HTTP_201_CREATED,
@@ -174,7 +211,8 @@ def _page_url(request: Request, page: int) -> str:
 
 
 class AppealDetailView(APIView):
-    """GET /api/v1/appeals/{tracking}/ — reporter with the token, or staff in scope."""
+    """GET /api/v1/appeals/{tracking}/ — reporter with the token, or staff in scope; by the
+    public id, anyone else gets the share card."""
 
     permission_classes = [AllowAny]
 
@@ -186,30 +224,60 @@ class AppealDetailView(APIView):
 
 class AppealActionView(ActionView):
     """POST /api/v1/appeals/{tracking}/actions/{action}/ — one workflow action. JSON
-    {version, note, …the action's fields}; multipart for resolve with after-photos."""
+    {version, note, …the action's fields}; multipart for resolve with after-photos.
+
+    Who may not read the appeal gets a 404 before anything else is looked at (the body
+    included), unless they hold a post or a department (staff: the service's 403). Support
+    goes by the public id; every refusal of it to a non-reader is `support_refused()`."""
 
     permission_classes = [AllowAny]
+    reader = False  # may the caller read the appeal (set per request by `actor`)
+    by_public_id = False
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        if self.action_name != "support":
+            return super().post(request, **kwargs)
+        try:
+            return super().post(request, **kwargs)
+        except (Http404, PermissionDenied, Conflict, DjangoValidationError,
+                DRFValidationError):
+            if self.reader:
+                raise  # staff and the reporter know the appeal: the reason as it is
+            raise support_refused() from None
 
     def load(self, request: Request, **kwargs: Any) -> Appeal:
-        appeal = (Appeal.objects.filter(tracking=str(kwargs["tracking"])[:32])
-                  .only("id", "tracking", "token_hash").first())
+        ref = str(kwargs["tracking"])
+        appeal = (Appeal.objects.by_ref(ref).select_related("grid", "assigned_grid")
+                  .only("id", "tracking", "public_id", "token_hash", "reporter_id",
+                        "district_code", "department_id", "grid__code", "assigned_grid__code")
+                  .first())
         if appeal is None:
             raise Http404
+        self.by_public_id = public_id_of(ref) is not None
         return appeal
 
     def actor(self, request: Request, ref: Appeal) -> Actor:
         actor = actor_for(request, ref)
         if not (actor.active or actor.token_ok or self.action_name == "support"):
             raise Http404  # anonymous without the token: no hint that the number exists
+        self.reader = may_read(actor, ref)
+        if not self.reader:
+            if self.action_name == "support" and not self.by_public_id:
+                raise support_refused()  # a sequential number opens nothing
+            if self.action_name != "support" and not (actor.posts or actor.department_ids):
+                raise Http404  # residents learn nothing from a number, not even that it exists
         if self.action_name == "support":
             _limit("support", request, _("too many requests; try again later"))
+        elif self.action_name == "rate":  # feedback by an anonymous token holder
+            _limit("feedback", request, _("too many requests; try again later"))
         return actor
 
     def respond(self, request: Request, ref: Appeal, actor: Actor, result: Any) -> Response:
-        if self.action_name == "support" and not (actor.token_ok or is_staff_on(actor, result)):
-            # A supporter is not the reporter: the count, not the report.
-            return Response({"tracking": result.tracking, "supporters": result.supporters,
-                             "supported": True})
+        if self.action_name == "support" and not self.reader:
+            # A supporter is neither the reporter nor staff: the count, not the report (and
+            # not its tracking number).
+            return Response({"public_id": str(result.public_id),
+                             "supporters": result.supporters, "supported": True})
         return Response(detail_for(request, ref.tracking, actor))
 
     @classmethod
@@ -316,6 +384,7 @@ class LocateView(APIView):
     @extend_schema(parameters=[LocateInSerializer],
                    responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request: Request) -> Response:
+        _limit("locate", request, _("too many requests; try again later"))
         params = LocateInSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data

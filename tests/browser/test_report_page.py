@@ -32,7 +32,7 @@ def test_resident_reports_by_tapping_the_map(phone, live_server):
     phone.goto(f"{live_server.url}/m/")
     assert phone.viewport_size == {"width": 390, "height": 844}
     tap_map(phone, 117.805, 26.405)  # inside micro-grid B
-    phone.wait_for_function(f"document.getElementById('where').dataset.grid === '{B}'")
+    phone.wait_for_function(f"() => document.getElementById('where').dataset.grid === '{B}'")
     assert "微网格B" in phone.inner_text("#where")
     assert "leader 2" in phone.inner_text("#where")  # the grid leader is named before submitting
     phone.click("label.cat:has(input[value='E0102'])")
@@ -45,11 +45,45 @@ def test_resident_reports_by_tapping_the_map(phone, live_server):
     assert appeal.grid.code == B and appeal.category.code == "E0102"
     assert appeal.channel == "mobile" and appeal.reporter is None
     assert appeal.location.x == pytest.approx(117.805, abs=1e-5)  # a pixel at z16 is ~1 m
+    # The share link carries the public id, never the number (tests below follow it).
+    share = phone.get_attribute("#share-link", "href")
+    assert share == f"/m/follow/{appeal.public_id}/" and tracking not in share
     # The follow link carries the secret token; the follow page shows the report.
     phone.click("#follow-link")
     phone.wait_for_selector("#f-summary:not([hidden])")
     assert phone.inner_text("#f-tracking") == tracking
+    assert phone.get_attribute("#f-share a", "href") == share
     screenshot(phone, "follow-phone")
+    assert js_errors(phone) == []
+
+
+def test_a_neighbour_supports_through_the_share_link(phone, live_server):
+    """The share link (public id, no token) shows what and where, never the number or the
+    state, and takes one support; a second one gets the one refusal."""
+    from tests.layers.appeals.workflow_fixtures import build_city, new_appeal
+
+    build_city()
+    appeal, _ = new_appeal()  # micro-grid A
+    phone.goto(f"{live_server.url}/m/follow/{appeal.public_id}/")
+    phone.wait_for_selector("#share-card:not([hidden])")
+    assert phone.inner_text("#s-grid") == "微网格A"
+    assert phone.inner_text("#s-supporters") == "0"
+    assert phone.is_hidden("#appeal")
+    assert appeal.tracking not in phone.content()
+    screenshot(phone, "share-card-phone")
+    phone.click("#s-support")
+    phone.wait_for_selector("#s-done:not([hidden])")
+    assert phone.inner_text("#s-supporters") == "1"
+    appeal.refresh_from_db()
+    assert appeal.supporters == 1
+    phone.reload()
+    phone.wait_for_selector("#share-card:not([hidden])")
+    phone.click("#s-support")
+    phone.wait_for_selector("#s-error:not([hidden])")
+    assert "无法附议" in phone.inner_text("#s-error")
+    assert phone.is_disabled("#s-support")
+    appeal.refresh_from_db()
+    assert appeal.supporters == 1
     assert js_errors(phone) == []
 
 
@@ -59,9 +93,10 @@ def test_submitting_without_a_pin_or_category_explains_what_is_missing(phone, li
     phone.click("#submit")
     assert phone.inner_text(".errors[data-field=lon]") == "请先在地图上标出问题位置。"
     tap_map(phone, 117.805, 26.405)
-    phone.wait_for_function("document.getElementById('where').dataset.grid")
+    phone.wait_for_function("() => document.getElementById('where').dataset.grid")
     phone.click("#submit")
-    phone.wait_for_function("document.querySelector('.errors[data-field=category]').textContent")
+    phone.wait_for_function(
+        "() => document.querySelector('.errors[data-field=category]').textContent")
     assert not Appeal.objects.exists()
 
 
@@ -101,7 +136,7 @@ def test_a_server_side_error_appears_next_to_its_field(phone, live_server):
     make_city()
     phone.goto(f"{live_server.url}/m/")
     tap_map(phone, 117.805, 26.405)
-    phone.wait_for_function("document.getElementById('where').dataset.grid")
+    phone.wait_for_function("() => document.getElementById('where').dataset.grid")
     phone.click("label.cat:has(input[value='E0102'])")
     phone.fill("input[name=contact_phone]", "call me")
     with phone.expect_response("**/api/v1/appeals/") as answer:
@@ -110,7 +145,7 @@ def test_a_server_side_error_appears_next_to_its_field(phone, live_server):
     assert answer.value.status == 400 and body["code"] == "invalid"
     assert body["fields"] == {"contact_phone": ["不是有效的电话号码"]}
     phone.wait_for_function(
-        "document.querySelector('.errors[data-field=contact_phone]').textContent"
+        "() => document.querySelector('.errors[data-field=contact_phone]').textContent"
     )
     assert phone.inner_text(".errors[data-field=contact_phone]") == "不是有效的电话号码"
     for other in ("non_field_errors", "category", "lon"):

@@ -258,15 +258,18 @@ def test_feedback_errors(client, city):
 
 def test_support_counts_once_per_person(client, city):
     appeal = dispatched(city, A)
-    url = f"/api/v1/appeals/{appeal.tracking}/support/"
+    url = f"/api/v1/appeals/{appeal.public_id}/support/"
     r = client.post(url)
-    assert r.status_code == 200 and r.json() == {"tracking": appeal.tracking, "supporters": 1,
-                                                 "supported": True}
-    assert client.post(url).status_code == 409
+    assert r.status_code == 200 and r.json() == {"public_id": str(appeal.public_id),
+                                                 "supporters": 1, "supported": True}
+    again = client.post(url)  # the one refusal (tests/layers/appeals/test_public_id.py)
+    assert again.status_code == 404 and "current" not in again.json()
     login(client, city, "other_resident")
     assert client.post(url).json()["supporters"] == 2
+    # Staff who may read it are told why (they know the appeal), by number or public id.
     login(client, city, "worker_A")
     assert client.post(url).status_code == 403
+    assert client.post(f"/api/v1/appeals/{appeal.tracking}/support/").status_code == 403
 
 
 def test_notifications_list_and_mark_read(client, city):

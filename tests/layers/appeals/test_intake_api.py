@@ -108,10 +108,23 @@ def test_outside_every_grid_is_kept_unlocated(client, city):
 
 
 def test_possible_duplicates_are_reported(client, city):
-    first = post(client).json()["tracking"]
+    first = post(client).json()
     near = post(client, lon=117.805 + 20 * METRE_LON).json()
-    assert [d["tracking"] for d in near["possible_duplicates"]] == [first]
-    assert 19 < near["possible_duplicates"][0]["distance_m"] < 21
+    # Anonymous: the public id (to support it instead), never its number or state.
+    (dup,) = near["possible_duplicates"]
+    assert dup["public_id"] == first["public_id"] and set(dup) == {
+        "public_id", "distance_m", "reported_at"}
+    assert 19 < dup["distance_m"] < 21
+    # A dispatcher of the district (hotline intake) may read it: number and state too.
+    from tests.factories import assign
+
+    dispatcher = make_user("dispatcher")
+    assign(dispatcher, city["350427"], "dispatcher")
+    client.force_login(dispatcher)
+    again = post(client, lon=117.805 - 10 * METRE_LON, channel="hotline_12345").json()
+    nearest = again["possible_duplicates"][0]
+    assert (nearest["tracking"], nearest["status"]) == (first["tracking"], "received")
+    client.logout()
     other_category = post(client, category="E0505").json()
     assert other_category["possible_duplicates"] == []
     far = post(client, lon=117.805 + 80 * METRE_LON).json()

@@ -97,6 +97,8 @@
       // The token travels in the fragment: never sent to the server or kept in its logs.
       document.getElementById("follow-link").href =
         "/m/follow/" + encodeURIComponent(created.tracking) + "/#token=" + encodeURIComponent(created.token);
+      // The share link (QR code, chat) carries the unguessable public id, never the number.
+      document.getElementById("share-link").href = created.share_url;
     }, function (err) { button.disabled = false; showErrors(err); });
   });
 })();

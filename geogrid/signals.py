@@ -29,7 +29,8 @@ boundaries_changed = Signal()
 
 
 working_calendar_changed = Signal()
-"""Sent inside the transaction that changed the working calendar (an imported holiday schedule):
+"""Sent inside the transaction that changed the working calendar (an imported holiday schedule,
+or an override row edited in the admin):
 
     working_calendar_changed.send(sender=HolidaySchedule, dates=frozenset[date], actor=user)
 

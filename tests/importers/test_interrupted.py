@@ -147,11 +147,20 @@ class KillInCommit(Kill):
     def __init__(self, lock_sql: str, params: list[Any]) -> None:
         super().__init__()
         self.lock_sql, self.params = lock_sql, params
+        self.locked = threading.Event()
+
+    def start(self) -> None:
+        # The lock must be held before the import starts, or a fast import commits first.
+        super().start()
+        if not self.locked.wait(WAIT):
+            self.finish()
+            raise AssertionError("the row lock was never taken")
 
     def run(self, conn: psycopg.Connection) -> None:
         with _connect() as holder:
             holder.autocommit = False
             assert holder.execute(self.lock_sql, self.params).fetchone(), "nothing locked"
+            self.locked.set()
             try:
                 deadline = time.monotonic() + WAIT
                 while True:

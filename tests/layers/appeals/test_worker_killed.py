@@ -141,17 +141,23 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path):
+    with _db() as conn:
+        started = conn.execute("SELECT now()").fetchone()[0]
     srv = Server(tmp_path)
     yield srv
     srv.stop()
-    # Killed workers' database sessions end when their backends notice; wait for that, so the
-    # test's flush and the test database's removal find no one else connected.
+    # Killed workers' database sessions end when their backends notice; end them for sure, so
+    # the test's flush and the test database's removal find no one else connected. Only the
+    # sessions opened since the server started are gunicorn's (other tests' may linger).
     ours = connection.connection.info.backend_pid if connection.connection else 0
+    gunicorns = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                 "AND pid <> %s AND backend_start >= %s")
     with _db() as conn:
-        _until(lambda: not conn.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> %s",
-            [ours]).fetchone(), "gunicorn's sessions to end")
+        for (pid,) in conn.execute(gunicorns, [ours, started]).fetchall():
+            conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+        _until(lambda: not conn.execute(gunicorns, [ours, started]).fetchone(),
+               "gunicorn's sessions to end")
 
 
 @pytest.fixture

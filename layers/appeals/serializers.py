@@ -124,6 +124,11 @@ class NotificationReadSerializer(serializers.Serializer):
         return attrs
 
 
+def category_out(appeal: Appeal) -> dict:
+    return {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
+            "name_en": appeal.category.name_en}
+
+
 def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
                actions: list[str] | None = None, now=None) -> dict:
     """What the reporter (full=False) or a dispatcher (full=True) sees of an appeal; `names`
@@ -139,8 +144,7 @@ def appeal_out(appeal: Appeal, *, full: bool, names: bool | None = None,
         "version": appeal.version,
         "status": appeal.status,
         "status_label": appeal.get_status_display(),
-        "category": {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
-                     "name_en": appeal.category.name_en},
+        "category": category_out(appeal),
         "channel": appeal.channel,
         "description": appeal.description,
         "address": appeal.address,
@@ -197,8 +201,7 @@ def public_out(appeal: Appeal) -> dict:
     grid = appeal.grid
     return {
         "public_id": str(appeal.public_id),
-        "category": {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
-                     "name_en": appeal.category.name_en},
+        "category": category_out(appeal),
         "grid": {"code": grid.code, "name": grid.name} if grid else None,
         "reported_on": timezone.localdate(appeal.reported_at).isoformat(),
         "supporters": appeal.supporters,
@@ -223,8 +226,7 @@ def feature_out(appeal: Appeal, now) -> dict:
             "tracking": appeal.tracking,
             "status": appeal.status,
             "status_label": appeal.get_status_display(),
-            "category": {"code": appeal.category.code, "name_zh": appeal.category.name_zh,
-                         "name_en": appeal.category.name_en},
+            "category": category_out(appeal),
             "channel": appeal.channel,
             "grid": {"code": grid.code, "name": grid.name} if grid else None,
             "assignee": assignee_out(appeal),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import IsValid
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db.models import F, Func, Q
 from django.utils import timezone
@@ -168,6 +169,8 @@ class Post(models.TextChoices):
     ZONE_LEADER = "zone_leader", _("zone leader")
     BUILDING_LEADER = "building_leader", _("building leader")
     MICRO_UNIT_LEADER = "micro_unit_leader", _("micro-unit leader")
+    COMMUNITY_STAFF = "community_staff", _("community staff")
+    SUBDISTRICT_STAFF = "subdistrict_staff", _("subdistrict staff")
 
 
 # Which posts do what (one definition, used by the workflow, notifications and access):
@@ -298,3 +301,42 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.client}: {self.hits} until {self.window_ends:%H:%M:%S}"
+
+
+class AccessLog(models.Model):
+    """One read of personal data: a record, a list, an unmask, an export or a print.
+
+    Append-only: a database trigger refuses UPDATE and DELETE (migration 0010); only the
+    retention purge, inside a transaction that sets `geogrid.purge`, may delete old rows. No
+    plaintext: subjects are row ids, fields are names. Written by geogrid.accesslog."""
+
+    class Action(models.TextChoices):
+        READ = "read", _("read a record")
+        LIST = "list", _("read a list")
+        UNMASK = "unmask", _("unmask")
+        EXPORT = "export", _("export")
+        PRINT = "print", _("print")
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                             related_name="+", verbose_name=_("user"))
+    username = models.CharField(_("login name"), max_length=150, blank=True)
+    post = models.CharField(_("post"), max_length=32, blank=True,
+                            help_text=_("the post that gave access (or the role)"))
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    subject_type = models.CharField(_("subject type"), max_length=32)
+    subject_ids = ArrayField(models.BigIntegerField(), verbose_name=_("subjects"))
+    fields = ArrayField(models.CharField(max_length=32), default=list, blank=True,
+                        verbose_name=_("fields"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    path = models.CharField(_("path"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("personal-data access")
+        verbose_name_plural = _("personal-data access log")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["user", "at"], name="accesslog_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.subject_type}"

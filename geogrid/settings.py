@@ -51,6 +51,22 @@ if not SECRET_KEY and (VAR_DIR / "secret-key").is_file():
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY is not set (run 'make setup' for a local one)")
 
+
+
+def _pii_setting(name: str) -> str:
+    """GEOGRID_PII_KEYS / GEOGRID_PII_HASH_KEY from the environment, else var/pii-keys (written
+    by `make setup` for the demo). Checked when first used (geogrid.pii.keyring)."""
+    if os.environ.get(name):
+        return os.environ[name]
+    path = VAR_DIR / "pii-keys"
+    if path.is_file():
+        for line in path.read_text(encoding="ascii").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == name:
+                return value.strip()
+    return ""
+
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -75,6 +91,7 @@ INSTALLED_APPS = [
     "layers.buildings",
     "layers.appeals",
     "layers.analytics",
+    "layers.people",
     "importers",
     "maps",
     "fixtures",
@@ -396,4 +413,26 @@ SPECTACULAR_SETTINGS = {
     # The schema's warnings about views without serializers are not deployment problems;
     # keep `check --deploy --fail-level WARNING` about the deployment.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+}
+
+# --- People on the grid: households, residents, micro-units, the 四清 ledger (issue 12) --------
+# See docs/privacy.md. Keys: geogrid/pii.py; who sees what: geogrid/capabilities.py.
+GEOGRID["PII"] = {
+    "KEYS": _pii_setting("GEOGRID_PII_KEYS"),  # "kid:base64,…": the first encrypts, all decrypt
+    "HASH_KEY": _pii_setting("GEOGRID_PII_HASH_KEY"),  # keyed hash of ID numbers (exact search)
+}
+GEOGRID["HOUSEHOLD_TAGS"] = ("独居", "空巢", "留守", "高龄", "失能失智", "残疾", "孕产")
+GEOGRID["FOCUS_TAGS"] = ("独居", "空巢", "高龄", "失能失智", "残疾", "孕产")  # 重点关注 list
+GEOGRID["MICRO_UNIT_HOUSEHOLDS"] = (5, 15)  # warned outside this range
+GEOGRID["MICRO_UNIT_STRICT"] = False  # True: refuse instead of warning
+GEOGRID["UNMASK_DAILY_LIMIT"] = int(os.environ.get("GEOGRID_UNMASK_DAILY_LIMIT", "20"))
+GEOGRID["LEDGER_DAYS"] = {  # the 四清 thresholds, in days
+    "occupancy": 180,  # 人户清: dwelling occupancy verified this recently
+    "profile": 180,  # 户情清: household profile verified this recently
+    "changes": 10,  # 变化清: reported changes verified within this many days
+    "issues": 30,  # 问题清: no issue open longer than this without an appeal
+}
+GEOGRID["RETENTION_DAYS"] = {
+    "moved_out": 3 * 365,  # persons with no residence here for this long are purged
+    "access_log": 3 * 365,  # access-log rows older than this are purged
 }

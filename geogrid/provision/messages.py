@@ -1,4 +1,5 @@
-"""Local files `make setup` prepares: a private SECRET_KEY and compiled UI translations.
+"""Local files `make setup` prepares: a private SECRET_KEY, the personal-data keys (var/pii-keys,
+see geogrid/pii.py and docs/privacy.md) and compiled UI translations.
 
 Runs without Django settings (they need the secret key). Idempotent: existing keys are kept and
 .mo files are rebuilt only when their .po is newer.
@@ -6,6 +7,7 @@ Runs without Django settings (they need the secret key). Idempotent: existing ke
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -24,6 +26,22 @@ def ensure_secret_key(path: Path = VAR / "secret-key") -> None:
     print(f"setup: wrote a private SECRET_KEY to {path}")
 
 
+def ensure_pii_keys(path: Path = VAR / "pii-keys") -> None:
+    """Demo keys for the personal-data fields, in the environment-file format settings read.
+    Production sets GEOGRID_PII_KEYS / GEOGRID_PII_HASH_KEY from its secret store instead."""
+    if path.is_file() and path.read_text(encoding="ascii").strip():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+
+    def key() -> str:
+        return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+    path.write_text(f"GEOGRID_PII_KEYS=k1:{key()}\nGEOGRID_PII_HASH_KEY={key()}\n",
+                    encoding="ascii")
+    print(f"setup: wrote private personal-data keys to {path}")
+
+
 def compile_messages(root: Path = ROOT) -> None:
     for po in sorted(root.glob("*/locale/*/LC_MESSAGES/*.po")):
         mo = po.with_suffix(".mo")
@@ -35,4 +53,5 @@ def compile_messages(root: Path = ROOT) -> None:
 
 if __name__ == "__main__":
     ensure_secret_key()
+    ensure_pii_keys()
     compile_messages()

@@ -1,0 +1,52 @@
+"""Writing the personal-data access log (geogrid.models.AccessLog).
+
+Every read of a person's record, every list of people, every unmask, export and print calls
+`record` once, in the same transaction as the read, so a read that is answered is a read that
+is logged. The report of the heaviest readers is `heaviest_readers`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Cardinality
+from django.http import HttpRequest
+from django.utils import timezone
+
+from geogrid.models import AccessLog
+from geogrid.ratelimit import client_ip
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    """The address the rate limits use (trusted proxies honoured), or None."""
+    return client_ip(request) if request is not None else None
+
+
+def record(request: HttpRequest | None, *, user, post: str, action: str, subject_type: str,
+           subject_ids: Iterable[int], fields: Iterable[str] = (), reason: str = "") -> AccessLog:
+    return AccessLog.objects.create(
+        user=user if getattr(user, "is_authenticated", False) else None,
+        username=getattr(user, "username", "") or "",
+        post=post[:32], action=action, subject_type=subject_type,
+        subject_ids=sorted(set(int(i) for i in subject_ids)), fields=sorted(set(fields)),
+        reason=reason[:200], client_address=client_address(request),
+        path=(request.path if request is not None else "")[:200],
+    )
+
+
+def unmasks_today(user) -> int:
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return AccessLog.objects.filter(user=user, action=AccessLog.Action.UNMASK,
+                                    at__gte=start).count()
+
+
+def heaviest_readers(since: dt.datetime, limit: int = 20) -> list[dict]:
+    """Users by number of person records read since `since` (lists count every subject)."""
+    rows = (AccessLog.objects.filter(at__gte=since, user__isnull=False)
+            .values("user_id", "username", "post")
+            .annotate(reads=Count("id"), subjects=Sum(Cardinality("subject_ids")),
+                      unmasks=Count("id", filter=Q(action=AccessLog.Action.UNMASK)))
+            .order_by("-subjects", "-reads")[:limit])
+    return list(rows)

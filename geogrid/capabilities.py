@@ -1,0 +1,90 @@
+"""Who may see and do what with personal data: a post → capability map.
+
+Grid-subtree access (geogrid.access) is right for appeals and too wide for people: a building
+leader must not read a whole community's register (PIPL Art. 6, need-to-know). Each post
+grants capabilities, and a capability reaches only the grids of the posts that grant it:
+
+- micro-unit leader, building leader: their own unit / building only — room, head's name,
+  household size, tags, masked phone; may report changes and issues.
+- grid worker, grid leader, zone leader: their grids, every field, ID numbers masked; may
+  report and verify.
+- community staff, subdistrict staff: their subtree, masked; may report, verify, unmask one
+  record with a reason (daily limit), import and export.
+- dispatcher, grid manager: counts per grid only.
+
+Which units and buildings a leader holds is the people layer's business (its leader terms);
+this module answers per grid code. Superusers hold every capability everywhere, and their
+reads are logged like anyone's.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from geogrid.models import Post, StaffAssignment
+
+
+class Capability(StrEnum):
+    OWN_UNIT = "people.own_unit"  # limited fields of the leader's own unit or building
+    GRID = "people.grid"  # every field, identifiers masked
+    SUBTREE = "people.subtree"  # as GRID, over a community or subdistrict
+    REPORT = "people.report"  # report a change or an issue
+    VERIFY = "people.verify"  # verify reported changes, occupancy and profiles
+    UNMASK = "people.unmask"  # see one record's identifiers, with a reason, within a daily limit
+    IMPORT = "people.import"
+    EXPORT = "people.export"
+    COUNTS = "people.counts"  # aggregate counts per grid
+
+
+_C = Capability
+POST_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Post.MICRO_UNIT_LEADER: frozenset({_C.OWN_UNIT, _C.REPORT}),
+    Post.BUILDING_LEADER: frozenset({_C.OWN_UNIT, _C.REPORT}),
+    Post.GRID_WORKER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),
+    Post.GRID_LEADER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),
+    Post.ZONE_LEADER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),
+    Post.COMMUNITY_STAFF: frozenset({_C.SUBTREE, _C.REPORT, _C.VERIFY, _C.UNMASK, _C.IMPORT,
+                                     _C.EXPORT, _C.COUNTS}),
+    Post.SUBDISTRICT_STAFF: frozenset({_C.SUBTREE, _C.REPORT, _C.VERIFY, _C.UNMASK, _C.IMPORT,
+                                       _C.EXPORT, _C.COUNTS}),
+    Post.DISPATCHER: frozenset({_C.COUNTS}),
+    Post.MANAGER: frozenset({_C.COUNTS}),
+}
+# Strongest first: the post named in the access log is the first of these the user holds.
+POST_ORDER = (Post.SUBDISTRICT_STAFF, Post.COMMUNITY_STAFF, Post.ZONE_LEADER, Post.GRID_LEADER,
+              Post.GRID_WORKER, Post.BUILDING_LEADER, Post.MICRO_UNIT_LEADER, Post.DISPATCHER,
+              Post.MANAGER)
+
+
+class Grants:
+    """A user's current posts, read once, answering "which grids for this capability?"."""
+
+    def __init__(self, user: User | AnonymousUser) -> None:
+        self.user = user
+        active = bool(user.is_authenticated and user.is_active)
+        self.is_super = bool(active and user.is_superuser)
+        self.posts: tuple[tuple[str, str], ...] = tuple(
+            StaffAssignment.objects.current().filter(user=user)
+            .values_list("grid__code", "post")) if active else ()
+
+    def codes(self, capability: Capability) -> list[str]:
+        """Roots (grid codes) of the subtrees where the user holds `capability`."""
+        return sorted({code for code, post in self.posts
+                       if capability in POST_CAPABILITIES.get(post, ())})
+
+    def has(self, capability: Capability, code: str | None = None) -> bool:
+        """Holds `capability` at all, or (with `code`) on that grid or an ancestor of it."""
+        if self.is_super:
+            return True
+        roots = self.codes(capability)
+        return bool(roots) if code is None else any(code.startswith(r) for r in roots)
+
+    def post_for(self, *capabilities: Capability) -> str:
+        """The post recorded in the access log: the strongest one granting any of these."""
+        if self.is_super:
+            return "superuser"
+        held = {post for _code, post in self.posts
+                if any(c in POST_CAPABILITIES.get(post, ()) for c in capabilities)}
+        return next((str(p) for p in POST_ORDER if p in held), "")

@@ -28,10 +28,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.datastructures import MultiValueDict
-from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from drf_spectacular.types import OpenApiTypes
@@ -40,34 +38,20 @@ from rest_framework import serializers
 
 from geogrid.inputs import FiniteFloatField
 from geogrid.periods import MomentField
+from geogrid.queryparams import (  # noqa: F401  (FilterError: re-exported for callers)
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    FilterError,
+    PageParams,
+    QueryParams,
+    message,
+    whole_number,
+)
 from layers.appeals.models import CLOCK_STATUSES, OPEN_STATUSES, Category, Channel, Status
 
-MAX_PAGE_SIZE = 1000
-MAX_PAGE = 10**6
 MAX_DUE_WITHIN_HOURS = 24 * 366
 MAX_VALUES = 200  # values of one list parameter
 GRID_CODE_MAX = 32
-
-
-class FilterError(ValidationError):
-    """Bad query parameters, {parameter: [messages]}: a 400 in the one error shape."""
-
-    def __str__(self) -> str:
-        return "; ".join(m if name in ("__all__", "non_field_errors") else f"{name}: {m}"
-                         for name, messages in self.message_dict.items() for m in messages)
-
-
-class QueryParams(serializers.Serializer):
-    """Query parameters read by a serializer; subclasses declare them as fields."""
-
-    @classmethod
-    def parse(cls, query: Mapping[str, Any], **context: Any) -> dict[str, Any]:
-        """The validated parameters; FilterError naming every bad one."""
-        params = cls(data=query, context=context)
-        if not params.is_valid():
-            raise FilterError({name: [str(m) for m in messages]
-                               for name, messages in params.errors.items()})
-        return dict(params.validated_data)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -140,20 +124,6 @@ def grid_code_field(help_text: str) -> serializers.RegexField:
         error_messages={"invalid": message, "max_length": message}, help_text=help_text)
 
 
-def _message(text: str, **values: Any) -> str:
-    """A translated message with values, translated when shown (in the request's language)."""
-    return lazy(lambda: _(text) % values, str)()
-
-
-def whole_number(low: int, high: int, **kwargs: Any) -> serializers.IntegerField:
-    message = _message(gettext_noop("a whole number from %(low)d to %(high)d"), low=low,
-                       high=high)
-    return serializers.IntegerField(
-        min_value=low, max_value=high, required=False,
-        error_messages={k: message for k in ("invalid", "min_value", "max_value",
-                                             "max_string_length")}, **kwargs)
-
-
 class AppealFilterParams(QueryParams):
     """The filter the appeal list and the map layers share. Validated values: `category` a
     tuple of category ids, `status` and `channel` tuples of values, `grid` a code or None."""
@@ -188,12 +158,6 @@ def shared_q(data: Mapping[str, Any]) -> Q:
     return where
 
 
-class PageParams(QueryParams):
-    page = whole_number(1, MAX_PAGE, default=1, help_text="page number, from 1")
-    page_size = whole_number(1, MAX_PAGE_SIZE, default=None,
-                             help_text=f"appeals per page, at most {MAX_PAGE_SIZE}")
-
-
 class AppealListParams(AppealFilterParams, PageParams):
     """GET /api/v1/appeals/: the shared filter, the list's own filters and paging."""
 
@@ -209,7 +173,7 @@ class AppealListParams(AppealFilterParams, PageParams):
         help_text="running and due within this many hours",
         error_messages=dict.fromkeys(
             ("invalid", "finite", "min_value", "max_value", "max_string_length"),
-            _message(gettext_noop("a number of hours from 0 to %(n)d"), n=MAX_DUE_WITHIN_HOURS)))
+            message(gettext_noop("a number of hours from 0 to %(n)d"), n=MAX_DUE_WITHIN_HOURS)))
     q = serializers.CharField(required=False, default="", allow_blank=True, max_length=200,
                               help_text="tracking number, address or description contains")
 

@@ -1,0 +1,62 @@
+"""Query parameters read by serializers, shared by every layer's lists and map layers.
+
+`TheParams.parse(request.query_params)` checks every parameter and returns the validated
+values; a bad one raises FilterError, a Django ValidationError naming the parameter, which
+geogrid.errors answers as a 400 in the one error shape (never a 500) and whose str() reads
+"status: unknown status: replied" for commands. A params class documents itself in OpenAPI:
+`extend_schema(parameters=[TheParams])`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from rest_framework import serializers
+
+MAX_PAGE_SIZE = 1000
+MAX_PAGE = 10**6
+
+
+class FilterError(ValidationError):
+    """Bad query parameters, {parameter: [messages]}: a 400 in the one error shape."""
+
+    def __str__(self) -> str:
+        return "; ".join(m if name in ("__all__", "non_field_errors") else f"{name}: {m}"
+                         for name, messages in self.message_dict.items() for m in messages)
+
+
+class QueryParams(serializers.Serializer):
+    """Query parameters read by a serializer; subclasses declare them as fields."""
+
+    @classmethod
+    def parse(cls, query: Mapping[str, Any], **context: Any) -> dict[str, Any]:
+        """The validated parameters; FilterError naming every bad one."""
+        params = cls(data=query, context=context)
+        if not params.is_valid():
+            raise FilterError({name: [str(m) for m in messages]
+                               for name, messages in params.errors.items()})
+        return dict(params.validated_data)
+
+
+def message(text: str, **values: Any) -> str:
+    """A translated message with values, translated when shown (in the request's language)."""
+    return lazy(lambda: _(text) % values, str)()
+
+
+def whole_number(low: int, high: int, **kwargs: Any) -> serializers.IntegerField:
+    text = message(gettext_noop("a whole number from %(low)d to %(high)d"), low=low, high=high)
+    return serializers.IntegerField(
+        min_value=low, max_value=high, required=False,
+        error_messages={k: text for k in ("invalid", "min_value", "max_value",
+                                          "max_string_length")}, **kwargs)
+
+
+class PageParams(QueryParams):
+    page = whole_number(1, MAX_PAGE, default=1, help_text="page number, from 1")
+    page_size = whole_number(1, MAX_PAGE_SIZE, default=None,
+                             help_text=f"items per page, at most {MAX_PAGE_SIZE}")

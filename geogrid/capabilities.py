@@ -27,10 +27,12 @@ from geogrid.models import Post, StaffAssignment
 
 
 class Capability(StrEnum):
-    OWN_UNIT = "people.own_unit"  # limited fields of the leader's own unit or building
+    # Limited fields of the leader's own unit or building, and reporting changes there: the
+    # post alone reaches nothing; the people layer's leader terms say which unit/building.
+    OWN_UNIT = "people.own_unit"
     GRID = "people.grid"  # every field, identifiers masked
     SUBTREE = "people.subtree"  # as GRID, over a community or subdistrict
-    REPORT = "people.report"  # report a change or an issue
+    REPORT = "people.report"  # report a change or an issue anywhere in the grids
     VERIFY = "people.verify"  # verify reported changes, occupancy and profiles
     UNMASK = "people.unmask"  # see one record's identifiers, with a reason, within a daily limit
     IMPORT = "people.import"
@@ -40,8 +42,8 @@ class Capability(StrEnum):
 
 _C = Capability
 POST_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Post.MICRO_UNIT_LEADER: frozenset({_C.OWN_UNIT, _C.REPORT}),
-    Post.BUILDING_LEADER: frozenset({_C.OWN_UNIT, _C.REPORT}),
+    Post.MICRO_UNIT_LEADER: frozenset({_C.OWN_UNIT}),
+    Post.BUILDING_LEADER: frozenset({_C.OWN_UNIT}),
     Post.GRID_WORKER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),
     Post.GRID_LEADER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),
     Post.ZONE_LEADER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),

@@ -8,6 +8,9 @@ purge (docs/privacy.md), which deletes inside a transaction that has run
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import connection, migrations
 
 _FUNCTION = """
@@ -32,7 +35,13 @@ def append_only(table: str) -> migrations.RunSQL:
     )
 
 
-def purging(cursor=None) -> None:
-    """Allow deletes from append-only tables until the end of the current transaction (the
-    retention purge only)."""
-    (cursor or connection.cursor()).execute("SET LOCAL geogrid.purge = 'on'")
+@contextmanager
+def purging() -> Iterator[None]:
+    """Allow deletes from append-only tables inside this block (the retention purge only).
+    Must run inside a transaction; the permission never outlives it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL geogrid.purge = 'on'")
+        try:
+            yield
+        finally:
+            cursor.execute("SET LOCAL geogrid.purge = 'off'")

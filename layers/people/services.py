@@ -205,17 +205,23 @@ def _close(residence: Residence, on: dt.date) -> None:
     residence.save(update_fields=["valid_to"])
 
 
-def _hand_over_head(open_rows: dict[int, Residence], leaving: set[int], new_head: int | None,
-                    step: Step, household: Household, on: dt.date, field: str) -> None:
-    """When the head leaves and others stay, `new_head` (one who stays) becomes the head."""
+def _successor(open_rows: dict[int, Residence], leaving: set[int], new_head: int | None,
+               field: str) -> Residence | None:
+    """When the head leaves and others stay, the row of `new_head` (one who stays), checked
+    before anything changes; promoted with `_promote` once the head's row is closed."""
     head = next((r for r in open_rows.values() if r.relation == Residence.Relation.HEAD), None)
     staying = set(open_rows) - leaving
     if head is None or head.person_id not in leaving or not staying:
-        return
+        return None
     if new_head is None or new_head not in staying:
         raise ValidationError({field: _("the head leaves: name the new head among those who "
                                         "stay")})
-    row = open_rows[new_head]
+    return open_rows[new_head]
+
+
+def _promote(row: Residence | None, step: Step, household: Household, on: dt.date) -> None:
+    if row is None:
+        return
     old_relation = row.relation
     row.relation = Residence.Relation.HEAD
     row.save(update_fields=["relation"])
@@ -239,10 +245,10 @@ def move_out(ref: int, viewer: Viewer, *, effective_date: dt.date, members: list
         if unknown:
             raise ValidationError({"members": _("not members of this household: %(ids)s")
                                    % {"ids": ", ".join(map(str, sorted(unknown)))}})
-        _hand_over_head(open_rows, leaving, new_head, step, household, effective_date,
-                        "new_head")
+        successor = _successor(open_rows, leaving, new_head, "new_head")
         for pid in sorted(leaving):
             _close(open_rows[pid], effective_date)
+        _promote(successor, step, household, effective_date)
         whole = leaving == set(open_rows)
         if whole:
             household.status = Household.Status.MOVED_OUT
@@ -333,10 +339,10 @@ def record_death(ref: int, viewer: Viewer, *, member: int, effective_date: dt.da
         open_rows = _open_residences(household)
         if member not in open_rows:
             raise ValidationError({"member": _("not a member of this household")})
-        _hand_over_head(open_rows, {member}, new_head, step, household, effective_date,
-                        "new_head")
+        successor = _successor(open_rows, {member}, new_head, "new_head")
         row = open_rows[member]
         _close(row, effective_date)
+        _promote(successor, step, household, effective_date)
         row.person.died_on = effective_date
         row.person.save(update_fields=["died_on"])
         _event(step, Kind.DEATH, household=household, person=row.person,

@@ -16,7 +16,7 @@ import pytest
 from geogrid.models import Post
 from layers.people.models import Household, Person
 from tests.factories import assign, make_grid, make_user
-from tests.layers.factories import A, B, COMMUNITY, DISTRICT, SUB, box, make_city
+from tests.layers.factories import COMMUNITY, DISTRICT, SUB, A, B, box, make_city
 from tests.layers.people.factories import (
     lead_building,
     make_building,

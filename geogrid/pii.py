@@ -130,11 +130,13 @@ def mask_id_number(value: str) -> str:
 
 
 def mask_phone(value: str) -> str:
-    """138****5678 for mobiles; landlines keep the area code and the last 4 digits."""
+    """138****5678 for mobiles; landlines keep the area code (0598****1234); the last 4
+    digits always show, and at least one digit is always hidden."""
     digits = re.sub(r"[\s-]", "", value)
     if len(digits) <= 4:
         return "*" * len(digits)
-    head = 3 if len(digits) >= 11 else max(0, len(digits) - 8)
+    head = 3 if digits.startswith("1") else 4 if digits.startswith("0") else 0
+    head = min(head, len(digits) - 5)
     return digits[:head] + "*" * (len(digits) - head - 4) + digits[-4:]
 
 

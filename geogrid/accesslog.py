@@ -49,10 +49,10 @@ class Cardinality(Func):
 def heaviest_readers(since: dt.datetime, limit: int = 20, readers=None) -> list[dict]:
     """Users by number of person records read since `since` (lists count every subject);
     `readers` (a queryset of user ids) narrows it to some users."""
-    rows = AccessLog.objects.filter(at__gte=since, user__isnull=False)
+    logs = AccessLog.objects.filter(at__gte=since, user__isnull=False)
     if readers is not None:
-        rows = rows.filter(user_id__in=readers)
-    rows = (rows
+        logs = logs.filter(user_id__in=readers)
+    rows = (logs
             .values("user_id", "username", "post")
             .annotate(reads=Count("id"), subjects=Sum(Cardinality("subject_ids")),
                       unmasks=Count("id", filter=Q(action=AccessLog.Action.UNMASK)))

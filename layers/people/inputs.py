@@ -100,7 +100,8 @@ class MoveOutInput(serializers.Serializer):
     new_head = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False,
                                         allow_null=True, default=None,
                                         label=_("new head (when the head leaves)"))
-    source = serializers.ChoiceField(choices=ChangeEvent.Source.choices[:3],
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # DRF pops declared fields
+        choices=ChangeEvent.Source.choices[:3],
                                      default=ChangeEvent.Source.DOOR)
 
 
@@ -109,7 +110,8 @@ class AddMemberInput(MemberInput):
                                             (ChangeEvent.Kind.BIRTH, _("birth"))],
                                    default=ChangeEvent.Kind.MOVE_IN)
     effective_date = PastDateField(label=_("since"))
-    source = serializers.ChoiceField(choices=ChangeEvent.Source.choices[:3],
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # DRF pops declared fields
+        choices=ChangeEvent.Source.choices[:3],
                                      default=ChangeEvent.Source.DOOR)
 
 
@@ -147,8 +149,9 @@ class MoveInInput(serializers.Serializer):
     tags = TagsField(required=False, default=list)
     contact_phone = PhoneField(required=False, allow_blank=True, default="")
     effective_date = PastDateField(label=_("moved in on"))
-    members = MemberInput(many=True, max_length=20, min_length=1)
-    source = serializers.ChoiceField(choices=ChangeEvent.Source.choices[:3],
+    members = MemberInput(many=True, max_length=20, min_length=1)  # type: ignore[call-arg]
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # DRF pops declared fields
+        choices=ChangeEvent.Source.choices[:3],
                                      default=ChangeEvent.Source.DOOR)
 
 
@@ -163,4 +166,5 @@ class VerifyInput(serializers.Serializer):
 
 class UnmaskInput(serializers.Serializer):
     reason = StrictCharField(max_length=200, min_length=4, label=_("reason"))
-    fields = serializers.MultipleChoiceField(choices=["id_number", "phone"], label=_("fields"))
+    fields = serializers.MultipleChoiceField(  # type: ignore[assignment]  # popped by DRF
+        choices=["id_number", "phone"], label=_("fields"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -22,7 +23,7 @@ from layers.people import identity
 from layers.people.models import Household, Person
 
 # (model, cipher field, column name bound into the ciphertext)
-CIPHER_COLUMNS: tuple[tuple[type, str, str], ...] = (
+CIPHER_COLUMNS: tuple[tuple[Any, str, str], ...] = (
     (Person, "id_cipher", identity.ID_COLUMN),
     (Person, "phone_cipher", identity.PHONE_COLUMN),
     (Household, "contact_phone_cipher", identity.CONTACT_COLUMN),
@@ -67,8 +68,9 @@ def reencrypt(batch: int = 5000, progress: Callable[[int], None] | None = None) 
 def rehash(new_hash_key: bytes) -> int:
     """Recompute every ID number's keyed hash with `new_hash_key`, in one transaction."""
     with transaction.atomic():
-        rows = list(Person.objects.select_for_update()
-                    .exclude(id_cipher__isnull=True).values_list("pk", "id_cipher"))
+        rows: list[tuple[int, Any]] = list(
+            Person.objects.select_for_update().exclude(id_cipher__isnull=True)
+            .values_list("pk", "id_cipher"))
         _set_column("people_person", "id_hash", [
             (pk, hmac.new(new_hash_key, pii.decrypt(c, identity.ID_COLUMN).encode(),
                           hashlib.sha256).digest()) for pk, c in rows])

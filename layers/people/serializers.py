@@ -77,7 +77,7 @@ def household_out(household: Household, level: Level, open_rows: list[Residence]
         "level": {Level.UNIT: "unit", Level.SELF: "self"}.get(level, "full"),
         "building": d.building.address, "building_id": d.building_id, "dwelling_id": d.pk,
         "grid": d.building.grid.code if d.building.grid else None,
-        "micro_unit": d.micro_unit.code if d.micro_unit_id else None,
+        "micro_unit": d.micro_unit.code if d.micro_unit else None,
         "room": room_label(d), "status": household.status,
         "head_name": head.person.name if head else "", "size": len(open_rows),
         "tags": list(household.tags), "contact_phone": household.contact_phone_masked,
@@ -128,7 +128,7 @@ class ChangeOut(serializers.Serializer):
     dwelling = serializers.IntegerField(allow_null=True)
     micro_unit = serializers.CharField(allow_null=True)
     effective_date = serializers.DateField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # popped by DRF
     reported_by = serializers.CharField(allow_blank=True)
     reported_at = serializers.DateTimeField()
     diff = serializers.DictField()
@@ -148,7 +148,7 @@ class ChangePage(serializers.Serializer):
 def change_out(c: ChangeEvent) -> dict[str, Any]:
     v = getattr(c, "verification", None)
     return {"id": c.pk, "kind": c.kind, "household": c.household_id, "dwelling": c.dwelling_id,
-            "micro_unit": c.micro_unit.code if c.micro_unit_id else None,
+            "micro_unit": c.micro_unit.code if c.micro_unit else None,
             "effective_date": c.effective_date, "source": c.source,
             "reported_by": c.reported_by.get_full_name() or c.reported_by.username
             if c.reported_by else "",

@@ -96,11 +96,11 @@ def as_change_verifier(viewer: Viewer, change: ChangeEvent) -> str | None:
 
 
 def change_grid_code(change: ChangeEvent) -> str | None:
-    if change.household_id:
+    if change.household is not None:
         return _dwelling_grid(change.household.dwelling)
-    if change.dwelling_id:
+    if change.dwelling is not None:
         return _dwelling_grid(change.dwelling)
-    return change.micro_unit.grid.code if change.micro_unit_id else None
+    return change.micro_unit.grid.code if change.micro_unit is not None else None
 
 
 def change_state(change: ChangeEvent) -> str:
@@ -120,7 +120,7 @@ class Step:
         return self.viewer.user if self.viewer.user.is_authenticated else None
 
 
-_RELATED = {
+_RELATED: dict[Any, tuple[str, ...]] = {
     Household: ("dwelling__building__grid",),
     Dwelling: ("building__grid",),
     ChangeEvent: ("household__dwelling__building__grid", "dwelling__building__grid",
@@ -137,7 +137,7 @@ def _visible(viewer: Viewer, obj: Any) -> bool:
 
 
 @contextmanager
-def _acting(registry: ActionRegistry, model: type, pk: int, viewer: Viewer, name: str,
+def _acting(registry: ActionRegistry, model: Any, pk: int, viewer: Viewer, name: str,
             version: int | None, state_of) -> Iterator[Step]:
     action = registry[name]
     try:
@@ -232,9 +232,10 @@ def _promote(row: Residence | None, step: Step, household: Household, on: dt.dat
 # -- household actions ----------------------------------------------------------------------
 @HOUSEHOLD_ACTIONS.action("move_out", label=gettext_lazy("Move out"), sources=ACTIVE,
                           who=as_reporter, inputs=MoveOutInput)
-def move_out(ref: int, viewer: Viewer, *, effective_date: dt.date, members: list[int] = (),
-             new_head: int | None = None, source: str = ChangeEvent.Source.DOOR,
-             version: int | None = None, note: str = "") -> Household:
+def move_out(ref: int, viewer: Viewer, *, effective_date: dt.date,
+             members: tuple[int, ...] = (), new_head: int | None = None,
+             source: str = ChangeEvent.Source.DOOR, version: int | None = None,
+             note: str = "") -> Household:
     """Members leave the household; with no members named, the whole household moves out and
     the dwelling is left vacant when no other household lives there."""
     with _household_of(ref, viewer, "move_out", version) as step:
@@ -463,7 +464,7 @@ ANY_USAGE = tuple(Dwelling.Usage.values)
                          sources=ANY_USAGE, who=as_dwelling_reporter, inputs=MoveInInput,
                          version=False)
 def move_in(ref: int, viewer: Viewer, *, kind: str, members: list[dict],
-            effective_date: dt.date, tags: list[str] = (), contact_phone: str = "",
+            effective_date: dt.date, tags: tuple[str, ...] = (), contact_phone: str = "",
             source: str = ChangeEvent.Source.DOOR, version: int | None = None,
             note: str = "") -> Household:
     """A new household with its members; the first of them whose relation is `head` heads it."""

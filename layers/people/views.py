@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -70,7 +71,9 @@ class HouseholdParams(PageParams):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tag"].choices = settings.GEOGRID["HOUSEHOLD_TAGS"]
+        tag = self.fields["tag"]
+        assert isinstance(tag, serializers.ChoiceField)
+        tag.choices = settings.GEOGRID["HOUSEHOLD_TAGS"]
 
 
 def _open_rows() -> Prefetch:
@@ -87,10 +90,13 @@ def households_for(viewer: Viewer) -> QuerySet[Household]:
 def _shaped(request: Request, viewer: Viewer, rows: list[Household],
             action: str) -> list[dict]:
     """The households as this viewer may see them, with one access-log row for all of them."""
-    out, fields, posts = [], set(), set()
+    out: list[dict] = []
+    fields: set[str] = set()
+    posts: set[str] = set()
     for h in rows:
         level = viewer.level_of(h)
-        heads = sorted(h.open_rows, key=lambda r: r.relation != Residence.Relation.HEAD)
+        rows_open: list[Residence] = h.open_rows  # type: ignore[attr-defined]
+        heads = sorted(rows_open, key=lambda r: r.relation != Residence.Relation.HEAD)
         actions = HOUSEHOLD_ACTIONS.available(h.status, viewer, h)
         out.append(household_out(h, level, heads, actions))
         fields.update(FULL_FIELDS if level >= Level.SELF else UNIT_FIELDS)
@@ -200,8 +206,9 @@ def dwellings_for(viewer: Viewer) -> QuerySet[Dwelling]:
 def dwelling_out(d: Dwelling, viewer: Viewer) -> dict:
     return {"id": d.pk, "building": d.building.address, "building_id": d.building_id,
             "room": room_label(d), "usage": d.usage,
-            "micro_unit": d.micro_unit.code if d.micro_unit_id else None,
-            "households": d.active_households, "occupancy_verified_at": d.occupancy_verified_at,
+            "micro_unit": d.micro_unit.code if d.micro_unit else None,
+            "households": getattr(d, "active_households", 0),
+            "occupancy_verified_at": d.occupancy_verified_at,
             "actions": DWELLING_ACTIONS.available(d.usage, viewer, d)}
 
 
@@ -287,7 +294,7 @@ class UnmaskView(APIView):
         limit = settings.GEOGRID["UNMASK_DAILY_LIMIT"]
         with transaction.atomic():
             # Serialise one user's unmasks so two at once cannot both take the last one.
-            request.user.__class__.objects.select_for_update().filter(pk=request.user.pk).get()
+            User.objects.select_for_update().filter(pk=request.user.pk or 0).get()
             used = accesslog.unmasks_today(request.user)
             if used >= limit and not viewer.is_super:
                 raise RateLimited(_("daily unmask limit reached (%(n)d); it resets at midnight")

@@ -34,7 +34,13 @@ from leaflet.forms.widgets import LeafletWidget
 from geogrid.calendar_db import working_calendar
 from geogrid.errors import ApiError
 from geogrid.holiday_schedule import ScheduleError, import_schedule, notice_year
-from geogrid.models import Grid, HolidaySchedule, StaffAssignment, WorkingDayOverride
+from geogrid.models import (
+    AccessLog,
+    Grid,
+    HolidaySchedule,
+    StaffAssignment,
+    WorkingDayOverride,
+)
 from geogrid.signals import working_calendar_changed
 from geogrid.versions import EditResult, create_checked, edit_boundary
 
@@ -313,3 +319,24 @@ class HolidayScheduleAdmin(admin.ModelAdmin):
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/geogrid/holidayschedule/import.html", context)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Who read which personal data: readable by superusers, never editable (the table itself
+    refuses UPDATE and DELETE)."""
+
+    list_display = ("at", "username", "post", "action", "subject_type", "reason",
+                    "client_address")
+    list_filter = ("action", "subject_type")
+    search_fields = ("username", "reason")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

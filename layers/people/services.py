@@ -313,8 +313,7 @@ def _join(step: Step, household: Household, member: dict, on: dt.date, kind: str
                                          relation=member["relation"],
                                          presence=member.get("presence", "both"), valid_from=on)
     _event(step, kind, household=household, person=person, effective_date=on, source=source,
-           note=note, diff={"name": person.name, "relation": residence.relation,
-                            "id_number": person.id_masked})
+           note=note, diff={"relation": residence.relation, "id_number": person.id_masked})
     return residence
 
 

@@ -30,6 +30,7 @@ from geogrid.locate import (
     locate_point,
 )
 from geogrid.photos import CleanPhoto, clean_photos
+from geogrid.pii import mask_phone  # noqa: F401  (the one mask, re-exported for the serializers)
 from geogrid.roles import Role, has_role
 from layers.analytics.hotspots import active_hotspot_for
 from layers.analytics.models import Hotspot
@@ -82,14 +83,6 @@ def token_matches(appeal: Appeal, token: str | None) -> bool:
     if not token or not appeal.token_hash:
         return False
     return hmac.compare_digest(appeal.token_hash, hash_token(token))
-
-
-def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678: enough for the reporter to recognise, useless to others."""
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    keep = 3 if len(phone) >= 11 else 0
-    return phone[:keep] + "*" * (len(phone) - keep - 4) + phone[-4:]
 
 
 def _locate(data: AppealInput) -> tuple[float | None, float | None, Assignment]:

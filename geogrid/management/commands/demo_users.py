@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from geogrid.hierarchy import Level
+from geogrid.hierarchy import Level, code_lengths
 from geogrid.models import Grid, Post, StaffAssignment
 from geogrid.roles import Role
 
@@ -26,12 +26,18 @@ DEMO_USERS: list[tuple[str, Role | None, Post | None, Level | None]] = [
     ("manager", Role.GRID_MANAGER, Post.MANAGER, Level.DISTRICT),
     ("dispatcher", Role.DISPATCHER, Post.DISPATCHER, Level.DISTRICT),
     ("worker", Role.GRID_WORKER, Post.GRID_LEADER, Level.MICRO_GRID),
+    # People on the grid (docs/privacy.md): community staff see their community's register
+    # masked and may unmask with a reason; the micro-unit leader gets a unit of the same
+    # micro-grid from `manage.py demo_people` (the people layer keeps leader terms).
+    ("community", Role.GRID_WORKER, Post.COMMUNITY_STAFF, Level.COMMUNITY),
+    ("unitleader", Role.GRID_WORKER, Post.MICRO_UNIT_LEADER, Level.MICRO_GRID),
     ("resident", Role.RESIDENT, None, None),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (admin, manager, dispatcher, worker, resident) and print logins."
+    help = "Create the demo users (admin, manager, dispatcher, worker, community, unitleader, "\
+           "resident) and print logins."
 
     def handle(self, *args, **options) -> None:
         store = Path(settings.VAR_DIR) / "demo-users.json"
@@ -59,9 +65,13 @@ class Command(BaseCommand):
 
     @staticmethod
     def _give_post(user, post: str, level: int) -> str:
-        # The worker leads the seeds' 68-household micro-grid when the sample city has it.
+        # Posts are on the seeds' 68-household micro-grid (洋坊新村) or its ancestors when the
+        # sample city has it, else on the first grid of the level.
         grids = Grid.objects.current().filter(level=level).order_by("code")
-        grid = grids.filter(name__contains="洋坊新村").first() or grids.first()
+        planted = Grid.objects.current().filter(level=Level.MICRO_GRID,
+                                                name__contains="洋坊新村").first()
+        grid = (grids.filter(code=planted.code[:code_lengths()[level]]).first()
+                if planted else None) or grids.first()
         if grid is None:
             return " (no grids loaded yet: no post)"
         StaffAssignment.objects.get_or_create(user=user, grid=grid, post=post, until=None)

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -472,6 +473,7 @@ def move_in(ref: int, viewer: Viewer, *, kind: str, members: list[dict],
         raise ValidationError({"members": _("exactly one member must be the head")})
     with _dwelling(ref, viewer, "move_in") as step:
         dwelling: Dwelling = step.obj
+        _check_unit_size(dwelling)
         contact = identity.seal_phone(contact_phone, identity.CONTACT_COLUMN)
         household = Household.objects.create(
             dwelling=dwelling, kind=kind, tags=list(tags), contact_phone_cipher=contact.cipher,
@@ -485,6 +487,20 @@ def move_in(ref: int, viewer: Viewer, *, kind: str, members: list[dict],
             dwelling.usage = Dwelling.Usage.OWNER
             dwelling.save(update_fields=["usage"])
     return household
+
+
+def _check_unit_size(dwelling: Dwelling) -> None:
+    """With MICRO_UNIT_STRICT, a move-in that would take the unit past its maximum size is
+    refused (otherwise the micro-unit list warns)."""
+    if dwelling.micro_unit_id is None or not settings.GEOGRID.get("MICRO_UNIT_STRICT"):
+        return
+    high = settings.GEOGRID["MICRO_UNIT_HOUSEHOLDS"][1]
+    active = Household.objects.filter(dwelling__micro_unit_id=dwelling.micro_unit_id,
+                                      status=Household.Status.ACTIVE).count()
+    if active + 1 > high:
+        raise ValidationError({"members": _(
+            "the micro-unit already has %(n)d households (at most %(high)d): split it first")
+            % {"n": active, "high": high}})
 
 
 @DWELLING_ACTIONS.action("verify_occupancy", label=gettext_lazy("Occupancy checked"),

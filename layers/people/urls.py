@@ -21,6 +21,7 @@ urlpatterns = [
     path("changes/", views.ChangeListView.as_view(), name="change-list"),
     *CHANGE_ACTIONS.urls("changes/<int:pk>/actions/<action>/", views.ChangeActionView,
                          name="change-action"),
+    path("micro-units/", views.MicroUnitListView.as_view(), name="micro-unit-list"),
     path("access-report/", views.AccessReportView.as_view(), name="access-report"),
     path("", include("layers.people.import_urls")),
     path("", include("layers.people.ledger_urls")),

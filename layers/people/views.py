@@ -36,7 +36,15 @@ from geogrid.queryparams import PageParams, QueryParams, whole_number
 from layers.people import identity
 from layers.people.access import FULL_FIELDS, UNIT_FIELDS, Level, Viewer
 from layers.people.inputs import UnmaskInput
-from layers.people.models import ChangeEvent, Dwelling, Household, Person, Residence
+from layers.people.models import (
+    ChangeEvent,
+    Dwelling,
+    Household,
+    MicroUnit,
+    MicroUnitLeaderTerm,
+    Person,
+    Residence,
+)
 from layers.people.serializers import (
     ChangePage,
     DwellingOut,
@@ -415,6 +423,66 @@ class ChangeActionView(ActionView):
         from layers.people.serializers import ChangeOut
 
         return {200: ChangeOut}
+
+
+# -- micro-units ----------------------------------------------------------------------------
+class MicroUnitParams(PageParams):
+    grid = GRID
+
+
+class MicroUnitOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    grid = serializers.CharField()
+    households = serializers.IntegerField(help_text="active households")
+    leader = serializers.CharField(allow_blank=True, help_text="the open term's leader")
+    needs_review = serializers.BooleanField()
+    review_note = serializers.CharField(allow_blank=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class MicroUnitListView(APIView):
+    """Micro-units with their size and leader: for FULL viewers in scope, and leaders (their
+    own units). A unit outside the 5–15 household range carries a warning."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Micro-units, their size and leader", parameters=[MicroUnitParams],
+                   responses={200: MicroUnitOut(many=True)})
+    def get(self, request: Request) -> Response:
+        viewer = viewer_of(request)
+        p = MicroUnitParams.parse(request.query_params)
+        rows = MicroUnit.objects.select_related("grid")
+        if not viewer.is_super:
+            q = Q(pk__in=viewer.unit_ids)
+            for root in viewer.full_roots:
+                q |= Q(grid__code__startswith=root)
+            rows = rows.filter(q)
+        if p["grid"]:
+            rows = rows.filter(grid__code__startswith=p["grid"])
+        size = p["page_size"] or 200
+        rows = (rows.annotate(active=Count("dwellings__households", filter=Q(
+            dwellings__households__status=Household.Status.ACTIVE)))
+            .order_by("code")[(p["page"] - 1) * size:p["page"] * size])
+        units = list(rows)
+        leaders = {t.micro_unit_id: t.user.get_full_name() or t.user.username
+                   for t in MicroUnitLeaderTerm.objects.filter(
+                       micro_unit__in=units, until__isnull=True).select_related("user")}
+        return Response([{
+            "id": u.pk, "code": u.code, "name": u.name, "grid": u.grid.code,
+            "households": u.active, "leader": leaders.get(u.pk, ""),  # type: ignore[attr-defined]
+            "needs_review": u.needs_review, "review_note": u.review_note,
+            "warnings": size_warnings(u.active),  # type: ignore[attr-defined]
+        } for u in units])
+
+
+def size_warnings(households: int) -> list[str]:
+    low, high = settings.GEOGRID["MICRO_UNIT_HOUSEHOLDS"]
+    if households < low or households > high:
+        return [_("%(n)d households: a micro-unit should have %(low)d to %(high)d")
+                % {"n": households, "low": low, "high": high}]
+    return []
 
 
 # -- the access report ----------------------------------------------------------------------

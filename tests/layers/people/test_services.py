@@ -225,3 +225,17 @@ def transactional_town(transactional_db):
 
     with transaction.atomic():
         return build_town()
+
+
+def test_micro_unit_size_is_warned_and_refused_when_strict(town, client, settings):
+    client.force_login(town.users["gw"])
+    units = {u["code"]: u for u in client.get("/api/v1/people/micro-units/").json()}
+    u1 = units[town.units["U1"].code]
+    assert u1["households"] == 1 and "1 households" in u1["warnings"][0]
+    assert town.units["U2"].code not in units  # micro-grid B: not the worker's
+    settings.GEOGRID = {**settings.GEOGRID, "MICRO_UNIT_HOUSEHOLDS": (1, 1),
+                        "MICRO_UNIT_STRICT": True}
+    dwelling = Dwelling.objects.get(pk=town.households["h1"].dwelling_id)
+    with pytest.raises(ValidationError):
+        services.move_in(dwelling.pk, viewer(town.users["gw"]), kind="registered",
+                         effective_date=DAY, members=[member(relation="head")])

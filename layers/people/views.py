@@ -471,9 +471,9 @@ class MicroUnitListView(APIView):
                        micro_unit__in=units, until__isnull=True).select_related("user")}
         return Response([{
             "id": u.pk, "code": u.code, "name": u.name, "grid": u.grid.code,
-            "households": u.active, "leader": leaders.get(u.pk, ""),  # type: ignore[attr-defined]
+            "households": u.active, "leader": leaders.get(u.pk, ""),
             "needs_review": u.needs_review, "review_note": u.review_note,
-            "warnings": size_warnings(u.active),  # type: ignore[attr-defined]
+            "warnings": size_warnings(u.active),
         } for u in units])
 
 

@@ -216,18 +216,31 @@ class ActionView(APIView):
                    operation_id: str | None = None) -> Callable:
         action = registry[name]
         camel = "".join(p.capitalize() for p in f"{registry.layer}_{name}".split("_"))
+
+        # A function of its own per action: extend_schema annotates the function it decorates,
+        # and decorating the shared `cls.post` gave every action the last one's schema.
+        def post(self: ActionView, request: Request, **kwargs: Any) -> Response:
+            return cls.post(self, request, **kwargs)
+
         post = extend_schema(
             operation_id=operation_id or f"{registry.layer}_action_{name}",
             summary=f"{registry.layer}: {action.label}",
             description=action.help,
             request={"application/json": registry.input_serializer(name),
                      "multipart/form-data": registry.input_serializer(name)},
-            responses=cls.response_schema(),
-        )(cls.post)
+            responses=cls.action_response_schema(name),
+        )(post)
         view: type[ActionView] = type(f"{camel}ActionView", (cls,),
                                       {"registry": registry, "action_name": name, "post": post})
         return view.as_view()
 
     @classmethod
     def response_schema(cls) -> Any:
+        """The answers of every action's endpoint, for the API docs (`extend_schema`
+        responses); the error shape is added to every operation by geogrid.openapi."""
         return None
+
+    @classmethod
+    def action_response_schema(cls, name: str) -> Any:
+        """The answers of action `name`'s endpoint; `response_schema()` unless overridden."""
+        return cls.response_schema()

@@ -21,6 +21,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.exceptions import ValidationError as BadParameter
@@ -35,8 +37,24 @@ from geogrid.access import user_acts_on_as, user_may_act_on
 from geogrid.edits import merge_grids, split_grid
 from geogrid.hierarchy import code_lengths, level_for_code
 from geogrid.models import Grid
+from geogrid.openapi import conflict
+from geogrid.periods import FIRST_YEAR, LAST_YEAR, PeriodError, check_year
 from geogrid.roles import Role
-from geogrid.serializers import GridFeatureSerializer, GridVersionSerializer
+from geogrid.serializers import (
+    GridCollectionOut,
+    GridEditedOut,
+    GridEditResultOut,
+    GridFeatureIn,
+    GridFeatureOut,
+    GridFeatureSerializer,
+    GridMergeIn,
+    GridSplitIn,
+    GridVersionOut,
+    GridVersionSerializer,
+    StaffPostIn,
+    StaffPostOut,
+    TopologyReportOut,
+)
 from geogrid.staff import assign_post, current_staff, end_post
 from geogrid.topology import Problem, check_grid, check_subtree
 from geogrid.versions import create_checked, edit_boundary, history
@@ -46,9 +64,36 @@ class GridPagination(GeoJsonPagination):
     page_size = 100
     max_page_size = 1000
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """The page as answered (rest_framework_gis's schema still requires `results`, and its
+        `features` is a FeatureCollection instead of the array of Features)."""
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "description": "a page of grids as a GeoJSON FeatureCollection",
+            "required": ["type", "count", "next", "previous", "features"],
+            "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                           "count": {"type": "integer"}, "next": link, "previous": link,
+                           "features": schema},
+        }
+
+
+# --- the parameters and answers, for the API docs (errors: geogrid.openapi) -------------------
+AS_OF = OpenApiParameter(
+    "as_of", OpenApiTypes.DATETIME,
+    description="the versions valid at this moment: a date (the start of that day, local time) "
+                "or a date-time, ISO 8601; default: the current versions")
+PAGE = [OpenApiParameter("page", int, description="page number, from 1"),
+        OpenApiParameter("page_size", int, description="grids per page (default 100, at most "
+                                                       "1000)")]
+STALE = conflict("the version you edited is no longer the current one: `current.version` is "
+                 "the one to reload")
+
 
 def parse_as_of(value: str | None) -> dt.datetime | None:
-    """A date means the start of that day in the deployment's time zone; a datetime is exact."""
+    """A date means the start of that day in the deployment's time zone; a datetime is exact.
+    The moment goes to PostgreSQL in local time: it refuses offsets beyond ±15:59, which Python
+    parses (2026-01-01T00:00-16:08); years outside geogrid.periods' range are refused."""
     if not value:
         return None
     try:
@@ -58,7 +103,14 @@ def parse_as_of(value: str | None) -> dt.datetime | None:
             {"as_of": [_("as_of must be a date or date-time (ISO 8601), not %(value)r")
                        % {"value": value}]}
         ) from exc
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    try:
+        moment = timezone.localtime(moment)
+        check_year(moment.year)
+    except (OverflowError, PeriodError) as exc:
+        raise BadParameter({"as_of": [_("years from %(first)d to %(last)d") % {
+            "first": FIRST_YEAR, "last": LAST_YEAR}]}) from exc
+    return moment
 
 
 def versions_at(request: Request) -> QuerySet:
@@ -106,6 +158,19 @@ class GridListView(ListAPIView):
     serializer_class = GridFeatureSerializer
     pagination_class = GridPagination
 
+    @extend_schema(
+        summary="Grids as a GeoJSON FeatureCollection, a page at a time",
+        parameters=[
+            OpenApiParameter("level", int, enum=[1, 2, 3, 4, 5], description="grid level"),
+            OpenApiParameter("parent", str, description="the parent's code: its children"),
+            OpenApiParameter("code_prefix", str, description="codes starting with this"),
+            OpenApiParameter("bbox", str, description="west,south,east,north in degrees: grids "
+                                                      "whose bounding box overlaps it"),
+            AS_OF, *PAGE],
+        responses={200: GridFeatureOut})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self) -> QuerySet:
         params = self.request.query_params
         grids = versions_at(self.request)
@@ -130,6 +195,8 @@ class GridListView(ListAPIView):
             grids = grids.filter(boundary__bboverlaps=area)
         return grids.order_by("code")
 
+    @extend_schema(summary="A new grid (grid managers of the parent's subtree)",
+                   request=GridFeatureIn, responses={201: GridEditedOut})
     def post(self, request: Request) -> Response:
         geom, props = read_feature(request.data)
         code = str(props.get("code") or "")
@@ -178,10 +245,14 @@ class GridDetailView(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
 
+    @extend_schema(summary="One grid by code", parameters=[AS_OF],
+                   responses={200: GridFeatureOut})
     def get(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(versions_at(request), code=code)
         return Response(GridFeatureSerializer(grid).data)
 
+    @extend_schema(summary="A new boundary (and name): a new version, checked and re-assigned",
+                   request=GridFeatureIn, responses={200: GridEditedOut, **STALE})
     def put(self, request: Request, code: str) -> Response:
         get_object_or_404(Grid.objects.current(), code=code)
         geom, props = read_feature(request.data)
@@ -201,12 +272,20 @@ class GridDetailView(APIView):
         )
         return Response(GridListView._with_warnings(result.grid, result.warnings))
 
-    patch = put
+    @extend_schema(summary="A new boundary (and name), as PUT", request=GridFeatureIn,
+                   responses={200: GridEditedOut, **STALE})
+    def patch(self, request: Request, code: str) -> Response:
+        return self.put(request, code)
 
 
 class GridChildrenView(ListAPIView):
     serializer_class = GridFeatureSerializer
     pagination_class = GridPagination
+
+    @extend_schema(summary="The grid's children, a page at a time", parameters=[AS_OF, *PAGE],
+                   responses={200: GridFeatureOut})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet:
         versions = versions_at(self.request)
@@ -217,6 +296,7 @@ class GridChildrenView(ListAPIView):
 class GridAncestorsView(APIView):
     """The district down to the grid's parent, as a FeatureCollection."""
 
+    @extend_schema(parameters=[AS_OF], responses={200: GridCollectionOut})
     def get(self, request: Request, code: str) -> Response:
         versions = versions_at(request)
         grid = get_object_or_404(versions, code=code)
@@ -229,6 +309,10 @@ class GridAncestorsView(APIView):
 class GridTopologyView(APIView):
     """The topology report of a subtree (or ?scope=grid: one grid's family) as GeoJSON."""
 
+    @extend_schema(parameters=[OpenApiParameter(
+        "scope", str, enum=["subtree", "grid"], default="subtree",
+        description="subtree: the grid and everything below it; grid: the grid with its "
+                    "parent and siblings")], responses={200: TopologyReportOut})
     def get(self, request: Request, code: str) -> Response:
         get_object_or_404(Grid.objects.current(), code=code)
         scope = request.query_params.get("scope", "subtree")
@@ -241,6 +325,7 @@ class GridTopologyView(APIView):
 class GridHistoryView(APIView):
     """Every version of a grid with its validity and who made it, oldest first."""
 
+    @extend_schema(responses={200: GridVersionOut(many=True)})
     def get(self, request: Request, code: str) -> Response:
         versions = history(code)
         if not versions.exists():
@@ -251,6 +336,10 @@ class GridHistoryView(APIView):
 class GridsAtView(APIView):
     """Which grids covered a point (?lon, ?lat) at ?as_of (default: now), deepest first."""
 
+    @extend_schema(parameters=[
+        OpenApiParameter("lon", float, required=True, description="longitude, WGS 84"),
+        OpenApiParameter("lat", float, required=True, description="latitude, WGS 84"),
+        AS_OF], responses={200: GridCollectionOut})
     def get(self, request: Request) -> Response:
         try:
             lon = float(request.query_params["lon"])
@@ -276,6 +365,7 @@ class GridSplitView(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
 
+    @extend_schema(request=GridSplitIn, responses={200: GridEditResultOut, **STALE})
     def post(self, request: Request, code: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         result = split_grid(
@@ -294,6 +384,7 @@ class GridMergeView(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
 
+    @extend_schema(request=GridMergeIn, responses={200: GridEditResultOut, **STALE})
     def post(self, request: Request, code: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         result = merge_grids(
@@ -341,6 +432,7 @@ class GridStaffView(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]  # writes: a signed-in user
 
+    @extend_schema(responses={200: StaffPostOut(many=True)})
     def get(self, request: Request, code: str) -> Response:
         user = acting_user(request)
         grid = get_object_or_404(Grid.objects.current(), code=code)
@@ -350,6 +442,7 @@ class GridStaffView(APIView):
         accounts = user_acts_on_as(user, grid, Role.GRID_MANAGER)
         return Response([_post(s, phone=phones, account=accounts) for s in current_staff(grid)])
 
+    @extend_schema(request=StaffPostIn, responses={201: StaffPostOut})
     def post(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(Grid.objects.current(), code=code)
         data = request.data if isinstance(request.data, dict) else {}
@@ -362,6 +455,9 @@ class GridStaffView(APIView):
         )
         return Response(_post(post), status=status.HTTP_201_CREATED)
 
+    @extend_schema(parameters=[OpenApiParameter("id", int, required=True,
+                                                description="the post to end")],
+                   responses={204: OpenApiResponse(description="the post ends today")})
     def delete(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(Grid.objects.current(), code=code)
         post_id = request.query_params.get("id", "")

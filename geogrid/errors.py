@@ -13,7 +13,8 @@ The HTTP status comes from the exception class, never from the view: services ra
 Django's ValidationError (400, naming fields) and PermissionDenied (403), or one of the
 ApiError classes below (Conflict 409, RateLimited 429 with Retry-After, …); DRF's own
 exceptions map the same way. `api_exception_handler` is DRF's EXCEPTION_HANDLER;
-`json_404`/`json_500` answer non-DRF failures under /api/ in the same shape.
+`json_400`/`json_403`/`json_404`/`json_500` answer non-DRF failures under /api/ in the same
+shape.
 """
 
 from __future__ import annotations
@@ -21,14 +22,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
-JSON_PREFIXES = ("/api/", "/open311/", "/ogc/")
+# Paths answered in JSON, errors included (a map library asks /tiles/… for vector tiles and
+# reads their errors as JSON; a tile address the URLconf cannot match is a 404 like any other).
+JSON_PREFIXES = ("/api/", "/tiles/", "/open311/", "/ogc/")
 
 
 class ApiError(Exception):
@@ -192,6 +202,28 @@ def error_response(exc: BaseException) -> JsonResponse:
 def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith(JSON_PREFIXES) or "application/json" in request.headers.get(
         "Accept", "")
+
+
+def json_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: Django's own refusals (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many
+    fields or files: SuspiciousOperation) in the one shape under /api/, its page elsewhere."""
+    if wants_json(request):
+        too_big = isinstance(exception, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent))
+        detail = _("The request is too large.") if too_big else _("The request is not valid.")
+        return JsonResponse(error_body(detail, "invalid"), status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception or SuspiciousOperation())
+
+
+def json_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler403: a PermissionDenied outside DRF in the one shape under /api/."""
+    if wants_json(request):
+        detail = str(exception or "") or _("You may not do this.")
+        return JsonResponse(error_body(detail, "forbidden"), status=403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception or PermissionDenied())
 
 
 def json_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

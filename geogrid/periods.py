@@ -37,7 +37,7 @@ def parse_day(raw: str | None) -> dt.date | None:
         day = None
     if day is None:
         raise PeriodError(_("a date like 2026-05-01, not %(value)r") % {"value": raw[:40]})
-    _check_year(day.year)
+    check_year(day.year)
     return day
 
 
@@ -52,17 +52,25 @@ def parse_moment(raw: str | None, *, end: bool = False) -> dt.datetime | None:
     except ValueError:
         day = moment = None
     if day is not None:
-        _check_year(day.year)
+        check_year(day.year)
         moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time.min)
     if moment is None:
         raise PeriodError(_("a date (YYYY-MM-DD) or an ISO datetime"))
-    _check_year(moment.year)
+    check_year(moment.year)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    # In local time: PostgreSQL refuses offsets beyond ±15:59, which Python parses
+    # (…T00:00-16:08).
+    try:
+        moment = timezone.localtime(moment)
+    except OverflowError:
+        raise PeriodError(_("years from %(first)d to %(last)d") % {"first": FIRST_YEAR,
+                                                                  "last": LAST_YEAR}) from None
+    check_year(moment.year)
     return moment
 
 
-def _check_year(year: int) -> None:
+def check_year(year: int) -> None:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise PeriodError(_("years from %(first)d to %(last)d") % {"first": FIRST_YEAR,
                                                                   "last": LAST_YEAR})

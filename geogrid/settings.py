@@ -410,6 +410,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation's error answers in the one shape (geogrid.openapi; docs/api-errors.md),
+    # after drf-spectacular's own hook (enum components).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "geogrid.openapi.error_responses",
+    ],
+    # One name per GeoJSON constant (`type`), whichever answer it is in.
+    "ENUM_NAME_OVERRIDES": {
+        "GisFeatureEnum": ["Feature"],
+        "GisFeatureCollectionEnum": ["FeatureCollection"],
+        "GeoJSONMultiPolygonEnum": ["MultiPolygon"],
+        "GeoJSONPointEnum": ["Point"],
+    },
     # The schema's warnings about views without serializers are not deployment problems;
     # keep `check --deploy --fail-level WARNING` about the deployment.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,

@@ -20,6 +20,9 @@ urlpatterns = [
     path("", include("maps.urls")),
 ]
 
-# Under /api/ a missing page or a crash answers JSON in the one error shape (geogrid.errors).
+# Under /api/ (and /tiles/) a refused request, a missing page or a crash answers JSON in the one
+# error shape (geogrid.errors).
+handler400 = "geogrid.errors.json_400"
+handler403 = "geogrid.errors.json_403"
 handler404 = "geogrid.errors.json_404"
 handler500 = "geogrid.errors.json_500"

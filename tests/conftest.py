@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+
+
+@pytest.fixture(scope="session")
+def small_city_dir(tmp_path_factory) -> Path:
+    """The files of the small sample city (fixtures.city, seed 1), generated once per session."""
+    out = tmp_path_factory.mktemp("small-city")
+    subprocess.run(
+        [sys.executable, "-m", "fixtures.city", "--scale", "small", "--seed", "1", "--out",
+         str(out)],
+        check=True, capture_output=True,
+    )
+    return out
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geogrid.openapi import AnyObjectField, GeoJSONGeometryField, LonLatField
+
 from . import heat, tiles
 from .conf import conf
 from .filters import MapFilterParams, scope_prefixes
@@ -38,17 +40,8 @@ MVT = "application/vnd.mapbox-vector-tile"
 JSON = "application/json"
 
 # --- what the endpoints answer, for the API docs ----------------------------------------------
-ERROR = inline_serializer("AnalyticsError", fields={
-    "detail": serializers.CharField(),
-    "code": serializers.CharField(),
-    "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                    help_text="the bad parameters and what is wrong with them"),
-    "problems": serializers.ListField(child=serializers.DictField()),
-})
-ERRORS = {
-    400: OpenApiResponse(ERROR, description="a bad parameter; `fields` names it"),
-    403: OpenApiResponse(ERROR, description="not signed in"),
-}
+# Errors (400 a bad parameter, `fields` naming it; 403 not signed in; 404 no such tile) are in
+# the one shape, added to every operation by geogrid.openapi.
 _number: dict[str, Any] = {"allow_null": True,
                            "help_text": "null when there is nothing to divide by"}
 HEAT = inline_serializer("Heat", fields={
@@ -74,7 +67,13 @@ GRID_RATES = inline_serializer("GridRates", fields={
         "appeals": serializers.IntegerField(help_text="received"),
         "completed": serializers.IntegerField(help_text="resolved, checked or closed"),
         "closed": serializers.IntegerField(),
-        "households": serializers.IntegerField(),
+        "households": serializers.IntegerField(
+            help_text="the base of per_100_households: active households of the people layer "
+                      "per micro-grid, else the buildings' figure where it has none"),
+        "households_source": serializers.ChoiceField(
+            choices=["people", "buildings", "mixed", "none"],
+            help_text="where `households` comes from: the people layer, the buildings, both "
+                      "(some micro-grids each), or none"),
         "area_km2": serializers.FloatField(),
         "per_100_households": serializers.FloatField(**_number),
         "per_km2": serializers.FloatField(**_number),
@@ -84,11 +83,34 @@ GRID_RATES = inline_serializer("GridRates", fields={
             allow_null=True, help_text="completed on time / completed with a deadline"),
     }),
 })
+HOTSPOTS = inline_serializer("HotspotCollection", fields={
+    "type": serializers.ChoiceField(choices=["FeatureCollection"]),
+    "features": inline_serializer("HotspotFeature", many=True, fields={
+        "type": serializers.ChoiceField(choices=["Feature"]),
+        "id": serializers.IntegerField(),
+        "geometry": GeoJSONGeometryField(help_text="the hull polygon"),
+        "properties": inline_serializer("HotspotProperties", fields={
+            "category": serializers.CharField(allow_null=True),
+            "category_name": serializers.CharField(allow_null=True),
+            "categories": AnyObjectField(help_text="category code → appeals in the hotspot"),
+            "count": serializers.IntegerField(),
+            "centroid": LonLatField(),
+            "grids": serializers.ListField(child=serializers.CharField(),
+                                           help_text="codes of the micro-grids it touches"),
+            "first_report": serializers.DateTimeField(),
+            "last_report": serializers.DateTimeField(),
+            "period": serializers.ListField(child=serializers.DateField(), min_length=2,
+                                            max_length=2, help_text="[from, to]"),
+            "eps_m": serializers.FloatField(),
+            "min_points": serializers.IntegerField(),
+            "active": serializers.BooleanField(),
+        }),
+    }),
+})
 TILE_RESPONSES = {
     (200, MVT): OpenApiResponse(OpenApiTypes.BINARY, description="a Mapbox vector tile"),
     (304, MVT): OpenApiResponse(description="not modified (If-None-Match matched the ETag)"),
-    **{(status, JSON): response for status, response in ERRORS.items()},
-    (404, JSON): OpenApiResponse(ERROR, description="no such tile"),
+    (404, JSON): OpenApiResponse(description="no such tile"),
 }
 
 
@@ -184,7 +206,7 @@ class GridTileView(TileView):
 
 class HeatView(AnalyticsView):
     @extend_schema(summary="Heat bins of the filtered appeals in the map's view",
-                   parameters=[HeatParams], responses={200: HEAT, **ERRORS})
+                   parameters=[HeatParams], responses={200: HEAT})
     def get(self, request: Request) -> Response:
         params = HeatParams.parse(request.query_params, user=request.user)
         return Response(heat.heat_bins(params["filter"], params["bbox"], params["zoom"]))
@@ -192,7 +214,7 @@ class HeatView(AnalyticsView):
 
 class CountView(AnalyticsView):
     @extend_schema(summary="How many appeals match: the dashboard's points-or-tiles switch",
-                   parameters=[CountParams], responses={200: COUNT, **ERRORS})
+                   parameters=[CountParams], responses={200: COUNT})
     def get(self, request: Request) -> Response:
         params = CountParams.parse(request.query_params, user=request.user)
         bbox = params["bbox"]
@@ -203,7 +225,7 @@ class CountView(AnalyticsView):
 
 class GridRateView(AnalyticsView):
     @extend_schema(summary="Per-grid counts and rates of one level, for choropleths",
-                   parameters=[GridRateParams], responses={200: GRID_RATES, **ERRORS})
+                   parameters=[GridRateParams], responses={200: GRID_RATES})
     def get(self, request: Request) -> Response:
         params = GridRateParams.parse(request.query_params, user=request.user)
         level = int(params["level"])
@@ -215,10 +237,7 @@ class GridRateView(AnalyticsView):
 class HotspotListView(AnalyticsView):
     @extend_schema(summary="Stored hotspots as a GeoJSON FeatureCollection of hull polygons",
                    parameters=[HotspotListParams],
-                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=(
-                       "FeatureCollection; properties: category, categories, count, centroid, "
-                       "grids, first_report, last_report, period, eps_m, min_points, active")),
-                       **ERRORS})
+                   responses={200: HOTSPOTS})
     def get(self, request: Request) -> Response:
         params = HotspotListParams.parse(request.query_params)
         spots = Hotspot.objects.select_related("category")

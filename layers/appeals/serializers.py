@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from geogrid.inputs import FiniteFloatField
 from layers.appeals.intake import mask_phone
-from layers.appeals.models import CONTACT_PHONE_MAX_LENGTH, Appeal, Channel
+from layers.appeals.models import CONTACT_PHONE_MAX_LENGTH, Appeal, Channel, Status
 from layers.appeals.photo_views import photo_out
 
 
@@ -238,3 +238,309 @@ def feature_out(appeal: Appeal, now) -> dict:
             "version": appeal.version,
         },
     }
+
+
+# --- what the API answers, for its OpenAPI schema ---------------------------------------------
+# The answers are built as dicts by the functions above; these serializers only describe them
+# (drf-spectacular turns them into components). tests/test_api_fuzz.py checks every answer the
+# fuzzer gets against the schema, so a key added above without its line here fails the suite.
+class CategoryOut(serializers.Serializer):
+    code = serializers.CharField()
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+class GridRefOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class GridLevelRefOut(GridRefOut):
+    level = serializers.IntegerField()
+
+
+class DepartmentOut(serializers.Serializer):
+    code = serializers.CharField()
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+class AssigneeOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["grid", "department"])
+    grid = GridLevelRefOut(allow_null=True)
+    department = DepartmentOut(allow_null=True)
+
+
+class PhotoOut(serializers.Serializer):
+    url = serializers.CharField(help_text="served only to those who may read the appeal")
+    thumbnail = serializers.CharField()
+
+
+class AppealPhotoOut(PhotoOut):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class TimelineRowOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    action = serializers.CharField()
+    from_status = serializers.CharField(allow_null=True)
+    to_status = serializers.CharField(allow_null=True)
+    actor = serializers.CharField(help_text="a name (staff in scope) or a role")
+    actor_role = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+    photos = PhotoOut(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `label` is a field's own attribute: the field is added here, not declared.
+        return {**super().get_fields(), "label": serializers.CharField()}
+
+
+class LonLatOut(serializers.Serializer):
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+
+
+class AppealGridOut(GridRefOut):
+    version_id = serializers.IntegerField()
+
+
+class AppealAssignmentOut(serializers.Serializer):
+    method = serializers.CharField(help_text="covers, nearest, ancestor or unlocated")
+    grid = AppealGridOut(allow_null=True)
+    distance_m = serializers.FloatField(allow_null=True)
+
+
+class FeedbackOut(serializers.Serializer):
+    resolution = serializers.CharField(allow_null=True)
+    satisfaction = serializers.CharField(allow_null=True)
+    comment = serializers.CharField(allow_blank=True)
+    rated_at = serializers.DateTimeField(allow_null=True)
+
+
+class AppealOut(serializers.Serializer):
+    """An appeal as the reporter or staff in scope see it (`appeal_out`)."""
+
+    tracking = serializers.CharField()
+    public_id = serializers.UUIDField()
+    share_url = serializers.CharField()
+    version = serializers.IntegerField(help_text="send it back with an action (a stale one: 409)")
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_label = serializers.CharField()
+    category = CategoryOut()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    description = serializers.CharField(allow_blank=True)
+    address = serializers.CharField(allow_blank=True)
+    location = LonLatOut(allow_null=True)
+    assignment = AppealAssignmentOut()
+    assignee = AssigneeOut(allow_null=True)
+    escalation_level = serializers.IntegerField()
+    contact_phone = serializers.CharField(
+        allow_blank=True, help_text="in full to dispatchers of the district, masked otherwise")
+    reported_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    dispatched_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    deadline_provisional = serializers.BooleanField(
+        help_text="the deadline crosses a year whose holiday schedule is not imported yet")
+    overdue = serializers.BooleanField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    checked_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    result = serializers.CharField(allow_blank=True)
+    feedback = FeedbackOut()
+    redo_count = serializers.IntegerField()
+    reopen_count = serializers.IntegerField()
+    supporters = serializers.IntegerField()
+    merged_into = serializers.CharField(allow_null=True)
+    photos = AppealPhotoOut(many=True)
+    actions = serializers.ListField(child=serializers.CharField(),
+                                    help_text="the actions you may take now")
+    timeline = TimelineRowOut(many=True)
+
+
+class AppealCardOut(serializers.Serializer):
+    """The share card (`public_out`): what someone with the public id, but neither the reporter
+    nor staff on the appeal, sees."""
+
+    public_id = serializers.UUIDField()
+    category = CategoryOut()
+    grid = GridRefOut(allow_null=True)
+    reported_on = serializers.DateField()
+    supporters = serializers.IntegerField()
+    support_url = serializers.CharField()
+
+
+class SupportedOut(serializers.Serializer):
+    """What a supporter who may not read the appeal gets back."""
+
+    public_id = serializers.UUIDField()
+    supporters = serializers.IntegerField()
+    supported = serializers.BooleanField()
+
+
+class PointOut(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Point"])
+    coordinates = serializers.ListField(child=serializers.FloatField(), min_length=2,
+                                        max_length=2, help_text="[longitude, latitude]")
+
+
+class AppealFeaturePropertiesOut(serializers.Serializer):
+    tracking = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_label = serializers.CharField()
+    category = CategoryOut()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    grid = GridRefOut(allow_null=True)
+    assignee = AssigneeOut(allow_null=True)
+    reported_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.BooleanField()
+    escalation_level = serializers.IntegerField()
+    supporters = serializers.IntegerField()
+    version = serializers.IntegerField()
+
+
+class AppealFeatureOut(serializers.Serializer):
+    """One appeal of the staff's list as a GeoJSON Feature (`feature_out`)."""
+
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.CharField()
+    geometry = PointOut(allow_null=True)
+    properties = AppealFeaturePropertiesOut()
+
+
+class AppealPageOut(serializers.Serializer):
+    """A page of the staff's appeals as a GeoJSON FeatureCollection."""
+
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    features = AppealFeatureOut(many=True)
+
+
+class PathGridOut(GridLevelRefOut):
+    pass
+
+
+class LocatedGridOut(GridLevelRefOut):
+    version_id = serializers.IntegerField()
+    path = PathGridOut(many=True, help_text="the district down to this grid")
+
+
+class DutyStaffOut(serializers.Serializer):
+    post = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField(allow_blank=True, help_text="the post's duty phone")
+
+
+class LocatedOut(serializers.Serializer):
+    """Where a point belongs (geogrid.locate.Assignment.as_dict)."""
+
+    method = serializers.CharField(help_text="covers, nearest, ancestor or unlocated")
+    distance_m = serializers.FloatField(allow_null=True)
+    grid = LocatedGridOut(allow_null=True)
+    staff = DutyStaffOut(many=True)
+
+
+class LocateOut(LocatedOut):
+    lon = serializers.FloatField(help_text="WGS 84")
+    lat = serializers.FloatField(help_text="WGS 84")
+    warning = serializers.CharField(
+        required=False, help_text="outside every grid, but inside one with lat and lon swapped")
+
+
+class DuplicateOut(serializers.Serializer):
+    """An open appeal near a new one; tracking number and state only to those who may read
+    it."""
+
+    public_id = serializers.UUIDField(help_text="support this one instead of filing again")
+    distance_m = serializers.FloatField()
+    reported_at = serializers.DateTimeField()
+    tracking = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+
+
+class RepeatProblemOut(serializers.Serializer):
+    hotspot = serializers.IntegerField()
+    count = serializers.IntegerField()
+    first_report = serializers.DateTimeField()
+    last_report = serializers.DateTimeField()
+
+
+class AppealCreatedOut(serializers.Serializer):
+    """A new appeal: keep the token, it is the reporter's key to the appeal."""
+
+    tracking = serializers.CharField()
+    token = serializers.CharField(help_text="send as X-Appeal-Token (or ?token=) to follow "
+                                            "and rate the appeal")
+    public_id = serializers.UUIDField()
+    share_url = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    url = serializers.CharField()
+    assignment = LocatedOut()
+    possible_duplicates = DuplicateOut(many=True)
+    repeat_problem = RepeatProblemOut(allow_null=True)
+
+
+class NotificationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    message = serializers.CharField()
+    appeal = serializers.CharField(allow_null=True, help_text="its tracking number")
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationPageOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    unread = serializers.IntegerField()
+    page = serializers.IntegerField()
+    results = NotificationOut(many=True)
+
+
+class MarkedOut(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="how many were marked as read")
+
+
+class StatsFiguresOut(serializers.Serializer):
+    received = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    merged = serializers.IntegerField()
+    timed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    overdue_open = serializers.IntegerField()
+    rated = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+    redone = serializers.IntegerField()
+    escalated = serializers.IntegerField()
+    escalations = serializers.IntegerField()
+    supporters = serializers.IntegerField()
+    completion_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    satisfaction_rate = serializers.FloatField(allow_null=True)
+    redo_rate = serializers.FloatField(allow_null=True)
+    mean_handling_hours = serializers.FloatField(allow_null=True)
+    p90_handling_hours = serializers.FloatField(allow_null=True)
+
+
+class StatsRowOut(StatsFiguresOut):
+    key = serializers.CharField(help_text="the category code or the channel")
+    name_zh = serializers.CharField(required=False, allow_null=True)
+    name_en = serializers.CharField(required=False, allow_null=True)
+
+
+class StatsOut(serializers.Serializer):
+    grid = GridLevelRefOut()
+    since = serializers.DateTimeField(allow_null=True)
+    until = serializers.DateTimeField(allow_null=True)
+    totals = StatsFiguresOut()
+    by = serializers.CharField(allow_null=True)
+    rows = StatsRowOut(many=True)

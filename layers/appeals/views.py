@@ -21,8 +21,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -37,6 +36,7 @@ from geogrid.coords import CoordinateError
 from geogrid.errors import Conflict, NotFound
 from geogrid.locate import locate_point
 from geogrid.models import Grid
+from geogrid.openapi import conflict, rate_limited
 from geogrid.periods import PeriodError, parse_moment
 from geogrid.ratelimit import client_address, enforce
 from layers.appeals import notifications
@@ -45,9 +45,18 @@ from layers.appeals.filters import AppealListParams, list_filter, page_params
 from layers.appeals.intake import AppealInput, submit_appeal, token_matches
 from layers.appeals.models import Appeal, public_id_of
 from layers.appeals.serializers import (
+    AppealCardOut,
+    AppealCreatedOut,
     AppealInSerializer,
+    AppealOut,
+    AppealPageOut,
     LocateInSerializer,
+    LocateOut,
+    MarkedOut,
+    NotificationPageOut,
     NotificationReadSerializer,
+    StatsOut,
+    SupportedOut,
     appeal_out,
     feature_out,
     public_out,
@@ -56,8 +65,11 @@ from layers.appeals.serializers import (
 from layers.appeals.stats import BY_CHOICES, StatsQuery, grid_stats
 from layers.appeals.transitions import APPEAL_ACTIONS
 
-ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT,
-          409: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT}
+# Errors: 400, 403 and (with a path parameter or pages) 404 are on every operation
+# (geogrid.openapi); views add the ones particular to them.
+APPEAL_OR_CARD = PolymorphicProxySerializer(
+    component_name="AppealOrCard", serializers=[AppealOut, AppealCardOut],
+    resource_type_field_name=None)
 
 
 def actor_for(request: Request, appeal: Appeal | None = None) -> Actor:
@@ -138,9 +150,10 @@ class AppealListView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="api_v1_appeals_list",
         summary="Appeals in the user's grids, as a GeoJSON FeatureCollection",
         parameters=[AppealListParams],
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: AppealPageOut},
     )
     def get(self, request: Request) -> Response:
         if not request.user.is_authenticated:
@@ -162,7 +175,9 @@ class AppealListView(APIView):
             "features": [feature_out(a, now) for a in items],
         })
 
-    @extend_schema(request=AppealInSerializer, responses={201: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(request=AppealInSerializer, responses={
+        201: AppealCreatedOut,
+        **rate_limited("too many anonymous submissions from this address")})
     def post(self, request: Request) -> Response:
         _limit("intake", request, _("too many submissions from this address; try again later"))
         # Refuse oversized bodies before reading the photos into memory or temp files.
@@ -217,7 +232,7 @@ class AppealDetailView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(summary="One appeal: state, deadline, assignee, your actions, timeline",
-                   responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+                   responses={200: APPEAL_OR_CARD})
     def get(self, request: Request, tracking: str) -> Response:
         return Response(detail_for(request, tracking))
 
@@ -281,8 +296,17 @@ class AppealActionView(ActionView):
         return Response(detail_for(request, ref.tracking, actor))
 
     @classmethod
-    def response_schema(cls) -> Any:
-        return {200: OpenApiTypes.OBJECT, **ERRORS}
+    def action_response_schema(cls, name: str) -> Any:
+        if name == "support":  # a supporter who may not read the appeal gets the count
+            answer: Any = PolymorphicProxySerializer(
+                component_name="AppealOrSupported", serializers=[AppealOut, SupportedOut],
+                resource_type_field_name=None)
+            limited = rate_limited("too many anonymous supports from this address")
+            return {200: answer, **conflict(), **limited}
+        if name == "rate":
+            limited = rate_limited("too many anonymous ratings from this address")
+            return {200: AppealOut, **conflict(), **limited}
+        return {200: AppealOut, **conflict()}
 
 
 class StatsView(APIView):
@@ -293,7 +317,7 @@ class StatsView(APIView):
         parameters=[OpenApiParameter("grid", str, description="default: your own grid"),
                     OpenApiParameter("since", str), OpenApiParameter("until", str),
                     OpenApiParameter("by", str, enum=list(BY_CHOICES))],
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: StatsOut},
     )
     def get(self, request: Request) -> Response:
         code = request.query_params.get("grid", "")[:32]
@@ -338,7 +362,7 @@ class NotificationListView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("unread", str), OpenApiParameter("page", int),
                                OpenApiParameter("page_size", int)],
-                   responses={200: OpenApiTypes.OBJECT, **ERRORS})
+                   responses={200: NotificationPageOut})
     def get(self, request: Request) -> Response:
         if not request.user.is_authenticated:
             raise NotAuthenticated(_("log in to read notifications"))
@@ -365,8 +389,7 @@ class NotificationListView(APIView):
 class NotificationReadView(APIView):
     """POST /api/v1/notifications/read/ {ids: [..]} or {all: true} — mark as read."""
 
-    @extend_schema(request=NotificationReadSerializer,
-                   responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(request=NotificationReadSerializer, responses={200: MarkedOut})
     def post(self, request: Request) -> Response:
         if not request.user.is_authenticated:
             raise NotAuthenticated(_("log in to read notifications"))
@@ -381,8 +404,8 @@ class LocateView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[LocateInSerializer],
-                   responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(parameters=[LocateInSerializer], responses={
+        200: LocateOut, **rate_limited("too many anonymous look-ups from this address")})
     def get(self, request: Request) -> Response:
         _limit("locate", request, _("too many requests; try again later"))
         params = LocateInSerializer(data=request.query_params)

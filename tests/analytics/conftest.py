@@ -1,24 +1,11 @@
-"""The small sample city (fixtures.city), generated once per test session."""
+"""The small sample city (fixtures.city) in the test database; its files are generated once per
+test session (`small_city_dir`, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def small_city_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("small-city")
-    subprocess.run(
-        [sys.executable, "-m", "fixtures.city", "--scale", "small", "--seed", "1", "--out",
-         str(out)],
-        check=True, capture_output=True,
-    )
-    return out
 
 
 @pytest.fixture

@@ -130,6 +130,14 @@ def test_errors_without_a_user_or_tile_are_in_the_one_shape(client, admin, city)
         assert body["detail"] == "Sign in to see appeals on the map."
 
 
+def test_a_tile_address_the_urls_cannot_match_is_a_json_404(admin):
+    # Found by tests/test_api_fuzz.py: a negative or non-numeric z/x/y matched no URL pattern,
+    # and the 404 was Django's HTML page, not the one error shape the schema documents.
+    for url in ("/tiles/appeals/17179869185/-10689162869/3401513191314.pbf",
+                "/tiles/grids/jb/-1376/739.pbf", "/tiles/nothing"):
+        _one_shape(admin.get(url), 404, "not_found")
+
+
 def test_the_endpoints_document_their_parameters_and_errors(admin):
     paths = admin.get("/api/schema/", {"format": "json"}).json()["paths"]
     for path, required in (("/api/v1/heat", {"bbox"}), ("/api/v1/heat/count", set()),

@@ -4,6 +4,7 @@ error in the one error shape of geogrid.errors (detail, code, fields, problems).
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 from django.urls import include, path
@@ -74,6 +75,21 @@ def test_list_is_a_paginated_feature_collection_with_filters(tree, client):
     assert bad.status_code == 400 and list(bad.json()["fields"]) == ["as_of"]
     assert bad.json()["detail"].startswith("as_of: as_of must be a date")
     assert list(client.get("/api/v1/grids/?level=x").json()["fields"]) == ["level"]
+
+
+@pytest.mark.parametrize("path", ["", f"{NORTH}/", f"{NORTH}/ancestors/", "350427/children/",
+                                  "at/?lon=117.8&lat=26.4"])
+def test_as_of_postgresql_cannot_take_is_a_400_or_a_moment(tree, client, path):
+    # Found by tests/test_api_fuzz.py: Python reads offsets up to ±24:00 and years from 1,
+    # PostgreSQL refuses offsets beyond ±15:59 ("time zone displacement out of range"): a 500.
+    url = f"/api/v1/grids/{path}" + ("&" if "?" in path else "?")
+    for as_of in ("0196-11-05T07:58:01-16:08", "0001-01-01", "9999-12-31T23:59:59-23:59"):
+        bad = client.get(url + "as_of=" + quote(as_of))
+        assert bad.status_code == 400, (path, as_of)
+        assert bad.json()["fields"] == {"as_of": ["years from 1900 to 2200"]}
+    # A far offset within the accepted years is the same moment in local time.
+    ok = client.get(url + "as_of=" + quote("2099-01-01T00:00:00-16:08"))
+    assert ok.status_code == 200, (path, ok.content[:200])
 
 
 def test_detail_children_ancestors(tree, client):

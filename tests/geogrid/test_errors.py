@@ -9,6 +9,7 @@ import pytest
 from django.test import override_settings
 from django.urls import include, path
 
+from tests.factories import make_user
 from tests.layers.appeals.workflow_fixtures import A, build_city, dispatched
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,22 @@ def test_a_crash_under_api_is_json_in_the_same_shape(client, settings):
     with override_settings(ROOT_URLCONF=urls):
         body = _shape(client.get("/api/v1/crash/"), 500, "server_error")
     assert "boom" not in body["detail"]  # no internals leak
+
+
+@pytest.mark.parametrize("url", ["/api/v1/appeals/", "/api/v1/grids/",
+                                 "/api/v1/notifications/read/"])
+@pytest.mark.parametrize("body", ["json", "form"])
+def test_a_body_over_djangos_limits_is_a_400_in_the_same_shape(client, settings, url, body):
+    # Django refuses it (RequestDataTooBig or TooManyFieldsSent, SuspiciousOperations) while
+    # DRF reads the body; its handler400 answered an HTML page. Found by tests/test_api_fuzz.py:
+    # a form-encoded POST /api/v1/notifications/read/ with 1,001 `ids`.
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    client.force_login(make_user("grid_manager"))
+    if body == "json":  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+        data, content_type = "{" + " " * 2000 + "}", "application/json"
+    else:  # over DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000)
+        data, content_type = "&".join(["ids=1"] * 1001), "application/x-www-form-urlencoded"
+    response = client.post(url, data=data, content_type=content_type, HTTP_ACCEPT_LANGUAGE="en")
+    assert _shape(response, 400, "invalid")["detail"] == "The request is too large."

@@ -32,6 +32,7 @@ from geogrid.capabilities import Capability
 from geogrid.errors import NotFound, RateLimited
 from geogrid.inputs import StrictCharField
 from geogrid.models import AccessLog, Post, StaffAssignment
+from geogrid.openapi import conflict, rate_limited
 from geogrid.queryparams import PageParams, QueryParams, whole_number
 from layers.people import identity
 from layers.people.access import FULL_FIELDS, UNIT_FIELDS, Level, Viewer
@@ -46,6 +47,7 @@ from layers.people.models import (
     Residence,
 )
 from layers.people.serializers import (
+    ChangeOut,
     ChangePage,
     DwellingOut,
     HouseholdOut,
@@ -119,7 +121,8 @@ def _shaped(request: Request, viewer: Viewer, rows: list[Household],
 class HouseholdListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Households you may see (masked), one access-log row per page",
+    @extend_schema(operation_id="people_households_list",
+                   summary="Households you may see (masked), one access-log row per page",
                    parameters=[HouseholdParams], responses={200: HouseholdPage})
     def get(self, request: Request) -> Response:
         viewer = viewer_of(request)
@@ -154,7 +157,8 @@ def _household(viewer: Viewer, pk: int) -> Household:
 class HouseholdDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="One household as you may see it (one access-log row)",
+    @extend_schema(operation_id="people_household_detail",
+                   summary="One household as you may see it (one access-log row)",
                    responses={200: HouseholdOut})
     def get(self, request: Request, pk: int) -> Response:
         viewer = viewer_of(request)
@@ -180,8 +184,10 @@ class HouseholdActionView(ActionView):
             return Response(_shaped(request, actor, [household], AccessLog.Action.READ)[0])
 
     @classmethod
-    def response_schema(cls) -> Any:
-        return {200: HouseholdOut, 201: IssueOut}
+    def action_response_schema(cls, name: str) -> Any:
+        if name == "raise_issue":
+            return {201: IssueOut, **conflict()}
+        return {200: HouseholdOut, **conflict()}
 
 
 def issue_out(issue: Any) -> dict:
@@ -266,8 +272,10 @@ class DwellingActionView(ActionView):
         return Response(dwelling_out(d, actor))
 
     @classmethod
-    def response_schema(cls) -> Any:
-        return {200: DwellingOut, 201: HouseholdOut}
+    def action_response_schema(cls, name: str) -> Any:
+        if name == "move_in":
+            return {201: HouseholdOut, **conflict()}
+        return {200: DwellingOut, **conflict()}
 
 
 # -- persons --------------------------------------------------------------------------------
@@ -292,7 +300,8 @@ class UnmaskView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="Unmask one person's identifiers (reason required; logged)",
-                   request=UnmaskInput, responses={200: UnmaskOut})
+                   request=UnmaskInput, responses={
+                       200: UnmaskOut, **rate_limited(_("the daily unmask limit is reached"))})
     def post(self, request: Request, pk: int) -> Response:
         viewer = viewer_of(request)
         data = request.data if hasattr(request.data, "get") else {}
@@ -420,9 +429,7 @@ class ChangeActionView(ActionView):
 
     @classmethod
     def response_schema(cls) -> Any:
-        from layers.people.serializers import ChangeOut
-
-        return {200: ChangeOut}
+        return {200: ChangeOut, **conflict()}
 
 
 # -- micro-units ----------------------------------------------------------------------------

@@ -292,7 +292,8 @@ GEOGRID["RATE_LIMITS"] = {
     "locate": _rate("locate", (600, 3600)),  # anonymous point → grid look-ups (pin moves)
     "login": _rate("login", (60, 600)),  # posts to a login form, any outcome
 }
-# Geocoding: fuzzy matches scoring below this (0–100, rapidfuzz) leave the appeal unlocated.
+# Geocoding: a reading scoring below this (100 exact, 95 homophone, 90 swapped/doubled/dropped
+# character, 86 near-homophone; layers/buildings/geocoding.py) leaves the appeal unlocated.
 GEOGRID["GEOCODE_MIN_SCORE"] = 85.0
 # District code for unlocated appeals far from every district ("" = the nearest district).
 GEOGRID["DEFAULT_DISTRICT_CODE"] = os.environ.get("GEOGRID_DEFAULT_DISTRICT_CODE", "")

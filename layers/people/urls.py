@@ -1,9 +1,10 @@
-"""/api/v1/people/…: households, dwellings, persons, changes, the access report; the register
-import/export (import_urls) and the 四清 ledger and counts (ledger_urls)."""
+"""/api/v1/people/…: households, dwellings, persons, changes, micro-units, the access report,
+the masked register export; the register import (importers.household_urls) and the 四清
+ledger and counts (ledger_urls)."""
 
 from django.urls import include, path
 
-from layers.people import views
+from layers.people import export_views, views
 from layers.people.services import CHANGE_ACTIONS, DWELLING_ACTIONS, HOUSEHOLD_ACTIONS
 
 app_name = "people"
@@ -23,6 +24,7 @@ urlpatterns = [
                          name="change-action"),
     path("micro-units/", views.MicroUnitListView.as_view(), name="micro-unit-list"),
     path("access-report/", views.AccessReportView.as_view(), name="access-report"),
-    path("", include("layers.people.import_urls")),
+    path("", include("importers.household_urls")),  # the register import (by name: no import)
+    path("export.csv", export_views.RegisterExportView.as_view(), name="register-export"),
     path("", include("layers.people.ledger_urls")),
 ]

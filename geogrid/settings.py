@@ -445,6 +445,7 @@ GEOGRID["LEDGER_DAYS"] = {  # the 四清 thresholds, in days
     "profile": 180,  # 户情清: household profile verified this recently
     "changes": 10,  # 变化清: reported changes verified within this many days
     "issues": 30,  # 问题清: no issue open longer than this without an appeal
+    "changes_window": 90,  # 变化清 looks at the changes reported in the last this many days
 }
 GEOGRID["RETENTION_DAYS"] = {
     "moved_out": 3 * 365,  # persons with no residence here for this long are purged

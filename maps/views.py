@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +25,7 @@ from rest_framework.views import APIView
 
 from geogrid.access import grids_user_may_act_on, user_may_act_on
 from geogrid.calendar_db import working_calendar
+from geogrid.capabilities import Capability, Grants
 from geogrid.hierarchy import Level, code_lengths
 from geogrid.models import Grid, Post
 from geogrid.roles import Role, has_role
@@ -159,6 +162,12 @@ class GridSummaryView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(summary="Households, buildings and open appeals in a grid's subtree",
+                   responses={200: inline_serializer("GridSummary", fields={
+                       "households": serializers.IntegerField(),
+                       "buildings": serializers.IntegerField(),
+                       "open_appeals": serializers.IntegerField(),
+                   })})
     def get(self, request: Request, code: str) -> Response:
         grid = get_object_or_404(Grid.objects.current(), code=code)
         if not user_may_act_on(request.user, grid):
@@ -204,6 +213,17 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "failed": _("The action was not carried out."),
         "offline": _("The server cannot be reached; please try again."),
         "provisional": _("provisional: the holiday schedule for this year is not imported yet"),
+        "households": _("households"),
+        "residents": _("residents"),
+        "focus": _("focus households"),
+        "ledgerForbidden": _("The 四清 figures of this grid need a post with its people "
+                             "(grid staff, community or subdistrict staff)."),
+        "ledgerNone": _("No grid with people of yours to show the 四清 figures of."),
+        "ledgerEmpty": _("No micro-units here yet."),
+        "changesLabel": _("reported changes"),
+        "pending": _("waiting for verification"),
+        "overdue_changes": _("overdue"),
+        "countsForbidden": _("Household counts of this grid are not yours to see."),
     }
     dashboard = {
         "openStatuses": [str(s) for s in OPEN_STATUSES],
@@ -212,6 +232,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "levelOfCode": {length: level for level, length in lengths.items()},
         # Each action's label and the fields to ask for, from the action registry.
         "actions": APPEAL_ACTIONS.client_data(),
+        "people": _people_roots(request.user),
     }
     return page(
         request,
@@ -225,6 +246,24 @@ def dispatch(request: HttpRequest) -> HttpResponse:
             "provisional_years": _provisional_years_ahead(),
         },
     )
+
+
+def _people_roots(user) -> dict:
+    """Where the dashboard's household layer starts: the top grids on which the user may see
+    household counts (COUNTS, GRID or SUBTREE) and the 四清 figures (GRID or SUBTREE) —
+    geogrid.capabilities; every district for a superuser. The API checks each request again."""
+    grants = Grants(user)
+
+    def roots(*capabilities: Capability) -> list[str]:
+        if grants.is_super:
+            return list(Grid.objects.current().filter(level=Level.DISTRICT)
+                        .order_by("code").values_list("code", flat=True))
+        codes = sorted({c for cap in capabilities for c in grants.codes(cap)})
+        return [c for c in codes if not any(c != r and c.startswith(r) for r in codes)]
+
+    return {"counts": roots(Capability.COUNTS, Capability.GRID, Capability.SUBTREE),
+            "ledger": roots(Capability.GRID, Capability.SUBTREE),
+            "refreshMs": 60_000}  # the register changes slowly; its sums are the heavy reads
 
 
 def _provisional_years_ahead() -> list[int]:

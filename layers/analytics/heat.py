@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from layers.appeals import rates
+from layers.people.ledger import households_base
 
 from .bins import bin_counts
 from .conf import conf
@@ -85,7 +86,10 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
     households, area and the rates a choropleth shows. Appeals count by grid code prefix, so an
     appeal assigned to an older version of a grid still counts for it; an appeal without a grid
     counts for its district. Counts come from the facts (as of the last refresh) plus the
-    appeals newer than it."""
+    appeals newer than it. Households (the base of per_100_households) are the people layer's
+    active households per micro-grid where it has household rows there, else the buildings'
+    figure (layers.people.ledger.households_base, cached briefly); `households_source` says
+    which: people, buildings, mixed, or none when neither has any."""
     from geogrid.hierarchy import code_lengths
 
     if filt.empty_scope:
@@ -101,6 +105,7 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
         scope = "g.code LIKE %s"
         sparams = [parent + "%"]
     counts = ", ".join(f"coalesce(c.{name}, 0)" for name in GRID_COUNTS)
+    base = households_base(level, parent)
     sql = f"""
         WITH counts AS (
             SELECT left(code, {length}) AS code,
@@ -115,28 +120,23 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
             ) t
             WHERE code <> ''
             GROUP BY 1
-        ), households AS (
-            SELECT left(bg.code, {length}) AS code, sum(b.households) AS households
-            FROM layers_building b JOIN geogrid_grid bg ON bg.id = b.grid_id
-            GROUP BY 1
         )
-        SELECT g.code, g.name, g.level, g.area_m2, coalesce(h.households, 0),
-               coalesce(c.closed, 0), {counts}
+        SELECT g.code, g.name, g.level, g.area_m2, coalesce(c.closed, 0), {counts}
         FROM geogrid_grid g
         LEFT JOIN counts c ON c.code = g.code
-        LEFT JOIN households h ON h.code = g.code
         WHERE g.valid_to IS NULL AND g.level = %s AND {scope}
         ORDER BY g.code
     """
     rows = fetch(sql, [*fparams, state.watermark, *aparams, level, *sparams])
     out = []
-    for code, name, lvl, area_m2, households, closed, *numbers in rows:
+    for code, name, lvl, area_m2, closed, *numbers in rows:
         if filt.prefixes is not None and not any(
             code.startswith(p) or p.startswith(code) for p in filt.prefixes
         ):
             continue
         found = dict(zip(GRID_COUNTS, numbers, strict=True))
         n = found["received"]
+        households, source = base.get(code, (0, "none"))
         area_km2 = (area_m2 or 0) / 1e6
         out.append(
             {
@@ -147,6 +147,7 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
                 "completed": found["completed"],
                 "closed": closed,
                 "households": int(households),
+                "households_source": source,
                 "area_km2": round(area_km2, 4),
                 "per_100_households": round(n * 100 / households, 2) if households else None,
                 "per_km2": round(n / area_km2, 2) if area_km2 else None,

@@ -2,8 +2,8 @@
 重点关注 list of a unit, and household counts per grid — set-based SQL, one query per answer.
 
 Everything is counted per micro-unit (a dwelling belongs to a unit through
-`Dwelling.micro_unit`; a household through its dwelling; a change through its own unit, else its
-dwelling's, else its household's dwelling's unit). A grid's figures are the sums of the
+`Dwelling.micro_unit`; a household through its dwelling; a change through the unit it names,
+else the dwelling it names, else its household's dwelling). A grid's figures are the sums of the
 numerators and of the denominators of the units whose micro-grid lies in its subtree (code
 prefix of `MicroUnit.grid`), never an average of percentages. Dwellings and households in no
 micro-unit have no leader keeping their ledger and are in no figure (the counts below still
@@ -45,8 +45,12 @@ room, head's name, household size, tags, masked phone; never an ID number. Its r
 access-log row (layers.people.ledger_views); this module only reads.
 
 Household counts (`household_counts`) and the household base of the appeal choropleth
-(`HOUSEHOLDS_PER_MICRO_GRID_SQL`, used by layers.analytics.heat) go by the building's micro-grid:
-a household is where its building is.
+(`households_base`, used by layers.analytics.heat) go by the building's micro-grid: a household
+is where its building is. Both are sums over a subtree's whole register — seconds for a
+district of a million-household city — and the dashboard asks for them on every refresh, so
+they are cached for a minute under a key that changes whenever a household, change-log row,
+building or grid version is added (every move, death and verification adds one). The ledger
+figures are never cached: a verification must show at once.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -167,55 +172,65 @@ class Figures:
 
 
 # Per micro-unit numerators and denominators; `{units}` selects the units (alias u, their grid g).
+# Every table is reached from the selected units through an index (dwellings by micro-unit,
+# households by dwelling, issues by household, changes by unit, dwelling or household,
+# verifications by change), so a small subtree reads only its own rows.
 _PER_UNIT = """
-    units AS (
+    units AS MATERIALIZED (
         SELECT u.id, u.code, u.name, g.code AS grid_code
           FROM people_microunit u JOIN geogrid_grid g ON g.id = u.grid_id
          WHERE {units}
-    ), dw AS (
-        SELECT d.micro_unit_id AS unit, count(*) AS dwellings,
-               count(*) FILTER (WHERE d.occupancy_verified_at >= %(occupancy_from)s
-                                  AND d.occupancy_verified_at < %(cutoff)s) AS occupancy
+    ), ud AS MATERIALIZED (
+        SELECT d.id, d.micro_unit_id AS unit, d.occupancy_verified_at
           FROM people_dwelling d JOIN units ON units.id = d.micro_unit_id
-         GROUP BY 1
+    ), uh AS MATERIALIZED (
+        SELECT h.id, ud.unit, h.status, h.profile_verified_at
+          FROM {households}
+    ), dw AS (
+        SELECT unit, count(*) AS dwellings,
+               count(*) FILTER (WHERE occupancy_verified_at >= %(occupancy_from)s
+                                  AND occupancy_verified_at < %(cutoff)s) AS occupancy
+          FROM ud GROUP BY 1
     ), stale AS (
         SELECT DISTINCT i.household_id
           FROM people_householdissue i
          WHERE i.status = 'open' AND i.appeal_id IS NULL AND i.raised_at < %(issues_before)s
     ), hh AS (
-        SELECT d.micro_unit_id AS unit, count(*) AS households,
-               count(*) FILTER (WHERE h.profile_verified_at >= %(profile_from)s
-                                  AND h.profile_verified_at < %(cutoff)s) AS profile,
+        SELECT uh.unit, count(*) AS households,
+               count(*) FILTER (WHERE uh.profile_verified_at >= %(profile_from)s
+                                  AND uh.profile_verified_at < %(cutoff)s) AS profile,
                count(*) FILTER (WHERE s.household_id IS NULL) AS issues
-          FROM people_household h
-          JOIN people_dwelling d ON d.id = h.dwelling_id
-          JOIN units ON units.id = d.micro_unit_id
-          LEFT JOIN stale s ON s.household_id = h.id
-         WHERE h.status = 'active'
+          FROM uh LEFT JOIN stale s ON s.household_id = uh.id
+         WHERE uh.status = 'active'
          GROUP BY 1
     ), considered AS (
-        SELECT coalesce(c.micro_unit_id, cd.micro_unit_id, hd.micro_unit_id) AS unit,
-               v.id IS NOT NULL AS verified,
+        SELECT units.id AS unit, c.id, c.reported_at
+          FROM people_changeevent c JOIN units ON units.id = c.micro_unit_id
+         WHERE {changes}
+        UNION ALL
+        SELECT ud.unit, c.id, c.reported_at
+          FROM people_changeevent c JOIN ud ON ud.id = c.dwelling_id
+         WHERE c.micro_unit_id IS NULL AND {changes}
+        UNION ALL
+        SELECT uh.unit, c.id, c.reported_at
+          FROM people_changeevent c JOIN uh ON uh.id = c.household_id
+         WHERE c.micro_unit_id IS NULL AND c.dwelling_id IS NULL AND {changes}
+    ), judged AS (
+        SELECT k.unit, v.id IS NOT NULL AS verified,
                v.id IS NOT NULL
                  AND (v.verified_at AT TIME ZONE %(tz)s)::date
-                     - (c.reported_at AT TIME ZONE %(tz)s)::date <= %(changes_days)s AS in_time,
-               c.reported_at < %(changes_due_before)s AS due
-          FROM people_changeevent c
-          LEFT JOIN people_dwelling cd ON cd.id = c.dwelling_id
-          LEFT JOIN people_household ch ON ch.id = c.household_id
-          LEFT JOIN people_dwelling hd ON hd.id = ch.dwelling_id
+                     - (k.reported_at AT TIME ZONE %(tz)s)::date <= %(changes_days)s AS in_time,
+               k.reported_at < %(changes_due_before)s AS due
+          FROM considered k
           LEFT JOIN people_changeverification v
-                 ON v.change_id = c.id AND v.verified_at < %(cutoff)s
-         WHERE c.kind <> ALL(%(not_changes)s)
-           AND c.reported_at >= %(changes_from)s AND c.reported_at < %(cutoff)s
+                 ON v.change_id = k.id AND v.verified_at < %(cutoff)s
     ), chg AS (
-        SELECT k.unit,
-               count(*) FILTER (WHERE k.in_time) AS changes,
-               count(*) FILTER (WHERE k.in_time OR k.due) AS changes_of,
-               count(*) FILTER (WHERE NOT k.verified AND NOT k.due) AS pending,
-               count(*) FILTER (WHERE NOT k.verified AND k.due) AS overdue
-          FROM considered k JOIN units ON units.id = k.unit
-         GROUP BY 1
+        SELECT unit,
+               count(*) FILTER (WHERE in_time) AS changes,
+               count(*) FILTER (WHERE in_time OR due) AS changes_of,
+               count(*) FILTER (WHERE NOT verified AND NOT due) AS pending,
+               count(*) FILTER (WHERE NOT verified AND due) AS overdue
+          FROM judged GROUP BY 1
     ), per_unit AS (
         SELECT units.id, units.code, units.name, units.grid_code,
                coalesce(dw.dwellings, 0) AS dwellings, coalesce(dw.occupancy, 0) AS occupancy,
@@ -227,16 +242,33 @@ _PER_UNIT = """
           LEFT JOIN dw ON dw.unit = units.id
           LEFT JOIN hh ON hh.unit = units.id
           LEFT JOIN chg ON chg.unit = units.id
-    )"""
+    )""".replace("{changes}", """c.kind <> ALL(%(not_changes)s)
+           AND c.reported_at >= %(changes_from)s AND c.reported_at < %(cutoff)s""")
+# How the units' households are reached. Below a district: an index probe per dwelling (LATERAL;
+# OFFSET 0 keeps it from being flattened) — the planner cannot see how few dwellings a subtree
+# has and would hash every household of the city. A district holds a good part of the city,
+# and there hashing is cheaper (docs/benchmarks.md, "Household layer").
+_PROBE = """ud CROSS JOIN LATERAL (
+                SELECT h.id, h.status, h.profile_verified_at
+                  FROM people_household h WHERE h.dwelling_id = ud.id OFFSET 0) h"""
+_HASH = "people_household h JOIN ud ON ud.id = h.dwelling_id"
+
+
+def _per_unit(units: str, *, large: bool = False) -> str:
+    return _PER_UNIT.format(units=units, households=_HASH if large else _PROBE)
 _SUMS = """count(*), sum(dwellings), sum(occupancy), sum(households), sum(profile), sum(issues),
            sum(changes), sum(changes_of), sum(pending), sum(overdue)"""
 
 
 def _fetch(sql: str, params: Mapping[str, Any] | list[Any]) -> list[tuple]:
-    # JIT off: the planner's estimates for these joins are high and compiling costs more than
-    # the query (as in layers.analytics.snapshot.fetch).
+    """Run a read with two planner settings for this transaction only: JIT off (the estimates
+    for these joins are high and compiling costs more than the query, as in
+    layers.analytics.snapshot.fetch), and random_page_cost 1.1 — the register is read through
+    its indexes from a subtree, and with the default 4 the planner hashes whole tables instead
+    (a community's ledger at city scale: 1.2 s → 0.3 s; docs/benchmarks.md)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -271,7 +303,7 @@ def grid_ledger(grid: Grid, as_of: dt.date | None = None,
     # A literal, not a parameter: GROUPING() must repeat the GROUP BY expression exactly.
     key = "code" if micro else f"left(grid_code, {int(code_lengths()[grid.level + 1])})"
     sql = f"""
-        WITH {_PER_UNIT.format(units="g.code LIKE %(prefix)s")}
+        WITH {_per_unit("g.code LIKE %(prefix)s", large=grid.level <= 1)}
         SELECT GROUPING({key}) = 1 AS total, {key} AS key, {_SUMS}
           FROM per_unit GROUP BY GROUPING SETS (({key}), ())"""
     found: dict[str, Figures] = {}
@@ -297,7 +329,7 @@ def unit_figures(unit: MicroUnit, as_of: dt.date | None = None,
                  days: LedgerDays | None = None) -> Figures:
     as_of = as_of or timezone.localdate()
     params = {**_bounds(as_of, days or ledger_days()), "unit": unit.pk}
-    sql = f"WITH {_PER_UNIT.format(units='u.id = %(unit)s')} SELECT {_SUMS} FROM per_unit"
+    sql = f"WITH {_per_unit('u.id = %(unit)s')} SELECT {_SUMS} FROM per_unit"
     rows = _fetch(sql, params)
     return Figures.from_row(rows[0]) if rows else Figures()
 
@@ -308,7 +340,7 @@ def rollup_per_grid(grid: Grid, as_of: dt.date | None = None,
     `grid_ledger(...).rows`, for grids above the micro-grid level)."""
     as_of = as_of or timezone.localdate()
     bounds = _bounds(as_of, days or ledger_days())
-    sql = f"WITH {_PER_UNIT.format(units='g.code LIKE %(prefix)s')} SELECT {_SUMS} FROM per_unit"
+    sql = f"WITH {_per_unit('g.code LIKE %(prefix)s')} SELECT {_SUMS} FROM per_unit"
     out = {}
     for code in Grid.objects.current().filter(parent=grid).order_by("code").values_list(
             "code", flat=True):
@@ -351,6 +383,20 @@ def focus_list(unit: MicroUnit) -> list[dict[str, Any]]:
     return out
 
 
+# --- cached sums ---------------------------------------------------------------------------------
+BASE_CACHE_SECONDS = 60
+
+
+def _register_mark() -> tuple:
+    """Changes whenever a household, a change-log row, a building or a grid version is added —
+    every move in or out, death, verification and boundary edit adds one — at the cost of four
+    index look-ups."""
+    return tuple(_fetch("""SELECT (SELECT max(id) FROM people_household),
+                                  (SELECT max(id) FROM people_changeevent),
+                                  (SELECT max(id) FROM layers_building),
+                                  (SELECT max(id) FROM geogrid_grid)""", [])[0])
+
+
 # --- counts per grid ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Counts:
@@ -367,48 +413,55 @@ def household_counts(grid: Grid, level: int) -> tuple[Counts, list[tuple[Grid, C
     """Active households, residents (open residences of active households, except those
     registered here who live elsewhere: 户在人不在) and focus households in `grid`'s subtree,
     by the building's micro-grid, per current grid of `level` in the subtree (`level` ≥ the
-    grid's level; equal gives the grid's own row). One query."""
+    grid's level; equal gives the grid's own row). One query, cached like `households_base`
+    (a district's counts read a third of a city's register: seconds)."""
+    key = (f"people:counts:{grid.code}:{level}:{','.join(focus_tags())}:"
+           + "-".join(str(n or 0) for n in _register_mark()))
+    found: dict[str, Counts] | None = cache.get(key)
+    if found is None:
+        found = _household_counts(grid, level)
+        cache.set(key, found, BASE_CACHE_SECONDS)
+    grids = (Grid.objects.current().filter(code__startswith=grid.code, level=level)
+             .order_by("code").only("code", "name", "level"))
+    return found.get("", Counts()), [(g, found.get(g.code, Counts())) for g in grids]
+
+
+def _household_counts(grid: Grid, level: int) -> dict[str, Counts]:
+    """{code: Counts} per grid of `level`, and the total under ""."""
     length = code_lengths()[level]
     sql = """
-        WITH hh AS (
+        WITH hh AS MATERIALIZED (
             SELECT h.id, left(bg.code, %(len)s) AS key, h.tags && %(focus)s::varchar[] AS focus
-              FROM people_household h
-              JOIN people_dwelling d ON d.id = h.dwelling_id
-              JOIN layers_building b ON b.id = d.building_id
-              JOIN geogrid_grid bg ON bg.id = b.grid_id
-             WHERE h.status = 'active' AND bg.code LIKE %(prefix)s
+              FROM geogrid_grid bg
+              JOIN layers_building b ON b.grid_id = bg.id
+              JOIN people_dwelling d ON d.building_id = b.id
+              JOIN people_household h ON h.dwelling_id = d.id
+             WHERE bg.code LIKE %(prefix)s AND h.status = 'active'
         ), res AS (
-            SELECT r.household_id, count(*) AS n
+            SELECT hh.key, count(*) AS n
               FROM people_residence r JOIN hh ON hh.id = r.household_id
              WHERE r.valid_to IS NULL AND r.presence <> 'absent'
              GROUP BY 1
+        ), per_key AS (
+            SELECT hh.key, count(*) AS households, count(*) FILTER (WHERE hh.focus) AS focus
+              FROM hh GROUP BY 1
         )
-        SELECT GROUPING(hh.key) = 1, hh.key, count(*), coalesce(sum(res.n), 0),
-               count(*) FILTER (WHERE hh.focus)
-          FROM hh LEFT JOIN res ON res.household_id = hh.id
-         GROUP BY GROUPING SETS ((hh.key), ())"""
+        SELECT GROUPING(p.key) = 1, p.key, coalesce(sum(p.households), 0),
+               coalesce(sum(res.n), 0), coalesce(sum(p.focus), 0)
+          FROM per_key p LEFT JOIN res ON res.key = p.key
+         GROUP BY GROUPING SETS ((p.key), ())"""
     params = {"len": length, "focus": focus_tags(), "prefix": grid.code + "%"}
-    found: dict[str, Counts] = {}
-    total = Counts()
-    for is_total, key, households, residents, focus in _fetch(sql, params):
-        counts = Counts(int(households), int(residents), int(focus))
-        if is_total:
-            total = counts
-        else:
-            found[key] = counts
-    grids = (Grid.objects.current().filter(code__startswith=grid.code, level=level)
-             .order_by("code").only("code", "name", "level"))
-    return total, [(g, found.get(g.code, Counts())) for g in grids]
+    return {"" if is_total else key: Counts(int(households), int(residents), int(focus))
+            for is_total, key, households, residents, focus in _fetch(sql, params)}
 
 
 def households_per_micro_grid(prefix: str | None = None) -> tuple[str, list[Any]]:
-    """(sql, params) of the household base of "appeals per 100 households"
-    (layers.analytics.heat.grid_stats), per micro-grid (by building) in `prefix`'s subtree:
-    the active households of the people layer where it has any household row there (of any
-    status: a micro-grid whose households all moved out has 0), else the buildings' register
-    figure (Building.households) — a deployment rolls the register out community by community,
-    and a grid it has not reached yet keeps the estimate it had. Columns: code (the
-    micro-grid's), households, from_people (bool)."""
+    """(sql, params) of the household base of "appeals per 100 households", per micro-grid (by
+    building) in `prefix`'s subtree: the active households of the people layer where it has
+    any household row there (of any status: a micro-grid whose households all moved out has 0),
+    else the buildings' register figure (Building.households) — a deployment rolls the register
+    out community by community, and a grid it has not reached yet keeps the estimate it had.
+    Columns: code (the micro-grid's), households, from_people (bool)."""
     where = "mg.code LIKE %s" if prefix else "true"
     params = [prefix + "%"] * 2 if prefix else []
     sql = f"""
@@ -427,3 +480,28 @@ def households_per_micro_grid(prefix: str | None = None) -> tuple[str, list[Any]
                       WHERE {where} GROUP BY 1) p USING (grid_id)
           JOIN geogrid_grid mg ON mg.id = grid_id"""
     return sql, params
+
+
+def households_base(level: int, parent: str | None = None) -> dict[str, tuple[int, str]]:
+    """{code of each grid of `level` (in `parent`'s subtree) that has households: (households,
+    source)} — `households_per_micro_grid` summed up to the level; source is "people",
+    "buildings" or "mixed" (some micro-grids each). At city scale the sum reads a district's
+    households (about a second), and the appeal choropleth asks every 15 s, so it is cached
+    for BASE_CACHE_SECONDS under a key that changes with every household, change-log row,
+    building or grid version added (`_register_mark`): a move-out shows at once, an edit that
+    adds no row (a building's estimate in the admin) within a minute."""
+    mark = "-".join(str(n or 0) for n in _register_mark())
+    key = f"people:households-base:{level}:{parent or ''}:{mark}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    inner, params = households_per_micro_grid(parent)
+    length = int(code_lengths()[level])
+    rows = _fetch(f"""
+        SELECT left(code, {length}), sum(households),
+               CASE WHEN bool_and(from_people) THEN 'people'
+                    WHEN bool_or(from_people) THEN 'mixed' ELSE 'buildings' END
+          FROM ({inner}) per_micro_grid GROUP BY 1""", params)
+    found = {code: (int(households), source) for code, households, source in rows}
+    cache.set(key, found, BASE_CACHE_SECONDS)
+    return found

@@ -1,6 +1,16 @@
 /* Dispatcher dashboard: heat map, clustered markers (or vector tiles when there are too many
  * points), per-grid choropleth, overdue and nearly-due lists, key figures, and the detail of
- * one appeal with exactly the actions this user may take. Refreshes every 15 s in place. */
+ * one appeal with exactly the actions this user may take. Refreshes every 15 s in place.
+ *
+ * The household layer (layers.people) is counts per grid only — labels and a choropleth metric
+ * from /api/v1/people/counts/, never a point per household — and the 四清 figures of the chosen
+ * grid (else the user's own) from /api/v1/people/ledger/, in #households and #ledger: each
+ * figure's <dd id="ledger-occupancy|profile|changes|issues"> carries data-clear, data-of and
+ * data-share; #ledger carries data-grid, data-as-of, data-state (loading, ready, forbidden,
+ * none, error) and data-loaded (incremented on every answer). The register changes slowly and
+ * its sums are the heaviest reads here, so its answers are reused for D.people.refreshMs (60 s)
+ * and the side panel reuses the labels' totals; GeoGrid.dashboard.refreshPeople() reloads them
+ * now and returns a promise. */
 (function () {
   "use strict";
   var T = GeoGrid.readJson("strings");
@@ -17,6 +27,7 @@
   var tiles = null;
   var choropleth = L.geoJSON(null, { style: function () { return { weight: 1, color: "#546e7a", fillOpacity: 0 }; } }).addTo(map);
   choropleth.bringToBack();
+  var hhLabels = L.layerGroup().addTo(map);  // household counts per grid, as labels
   var legend = L.control({ position: "bottomright" });
   legend.onAdd = function () { this._div = L.DomUtil.create("div", "legend"); return this._div; };
   legend.addTo(map);
@@ -59,6 +70,32 @@
     return q.toString();
   }
   function pct(x) { return x === null || x === undefined ? "—" : (100 * x).toFixed(1) + "%"; }
+  // The people layer's reads, reused for D.people.refreshMs (a refusal too: it will not change).
+  var peopleCache = {};
+  function peopleGet(url) {
+    var hit = peopleCache[url], now = Date.now();
+    if (hit && now - hit.at < ((D.people || {}).refreshMs || 60000)) return hit.answer;
+    var answer = api.get(url);
+    peopleCache[url] = { at: now, answer: answer };
+    answer.catch(function (err) {  // retry next time unless the server said no for good
+      if (!(err instanceof GeoGrid.ApiError) || err.status === 0 || err.status >= 500) delete peopleCache[url];
+    });
+    return answer;
+  }
+  // A read whose failure is shown where its answer goes (not beside the refresh time).
+  function quiet(answer) {
+    return answer.catch(function (err) {
+      if (!(err instanceof GeoGrid.ApiError)) throw err;
+      return null;
+    });
+  }
+  function choroplethLevel() {
+    var v = values();
+    return v.grid ? Math.min(5, D.levelOfCode[v.grid.length] + 1) : D.defaultLevel;
+  }
+  function countsUrl(code, level) {
+    return "/api/v1/people/counts/?grid=" + encodeURIComponent(code) + "&level=" + level;
+  }
   function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 
   // ---- layers --------------------------------------------------------------------------------
@@ -120,7 +157,7 @@
     return stops[Math.max(0, Math.min(stops.length - 1, Math.floor(t * stops.length)))];
   }
   function refreshChoropleth() {
-    var v = values(), level = v.grid ? Math.min(5, D.levelOfCode[v.grid.length] + 1) : D.defaultLevel;
+    var v = values(), level = choroplethLevel();
     var key = level + ":" + (v.grid || "");
     var shapes = gridShapes[key] ? Promise.resolve(gridShapes[key]) :
       read("/api/v1/grids/?page_size=1000&level=" + level + (v.grid ? "&code_prefix=" + v.grid : "")).then(function (fc) {
@@ -128,10 +165,16 @@
         return fc;
       });
     var stats = read("/api/v1/heat/grids?" + analyticsQuery({ level: level, parent: v.grid || "" }));
-    return Promise.all([shapes, stats]).then(function (both) {
+    return Promise.all([shapes, stats, householdRows(level, v.grid)]).then(function (both) {
       var fc = both[0], body = both[1] || {}, rows = body.grids || body.results || body;
-      var byCode = {};
+      var hh = both[2], byCode = {};
       (Array.isArray(rows) ? rows : []).forEach(function (r) { byCode[r.code] = r; });
+      Object.keys(hh).forEach(function (code) {
+        var r = byCode[code] = byCode[code] || { code: code };
+        r.hh_households = hh[code].households;
+        r.hh_residents = hh[code].residents;
+        r.hh_focus = hh[code].focus_households;
+      });
       var metric = v.metric, vals = Object.values(byCode).map(function (r) { return r[metric]; })
         .filter(function (x) { return x !== null && x !== undefined; });
       var max = Math.max.apply(null, vals.concat([0])) || 1;
@@ -144,10 +187,13 @@
         var r = byCode[f.id] || {};
         layer.bindTooltip(f.properties.name + ": " + (r.appeals || 0) + " " + T.appeals +
           (r.per_100_households !== undefined && r.per_100_households !== null ? " · " + r.per_100_households.toFixed(1) + " " + T.per100 : "") +
-          (r.on_time_rate !== undefined && r.on_time_rate !== null ? " · " + T.onTime + " " + pct(r.on_time_rate) : ""));
+          (r.on_time_rate !== undefined && r.on_time_rate !== null ? " · " + T.onTime + " " + pct(r.on_time_rate) : "") +
+          (r.hh_households !== undefined ? " · " + r.hh_households.toLocaleString() + " " + T.households +
+            " · " + r.hh_residents.toLocaleString() + " " + T.residents : ""));
       };
       if (fc && fc.features) choropleth.addData(fc);
       choropleth.bringToBack();
+      drawHouseholdLabels(byCode);
       if (!fitted && choropleth.getLayers().length) {
         // First load: show the whole scope (or the chosen grid) rather than the default view.
         fitted = true;
@@ -159,7 +205,8 @@
       title.textContent = form.metric.selectedOptions[0].textContent;
       box.appendChild(title);
       [0, 0.25, 0.5, 0.75, 1].forEach(function (t) {
-        var x = metric === "on_time_rate" ? pct(t * max) : (t * max).toFixed(metric === "appeals" ? 0 : 1);
+        var whole = metric === "appeals" || metric.indexOf("hh_") === 0;
+        var x = metric === "on_time_rate" ? pct(t * max) : (t * max).toFixed(whole ? 0 : 1);
         var swatch = document.createElement("i");
         swatch.style.background = colour(t * 0.999);
         box.appendChild(document.createElement("br"));
@@ -167,6 +214,128 @@
         box.appendChild(document.createTextNode(x));
       });
     });
+  }
+
+  // ---- the household layer (counts only) and the 四清 figures --------------------------------------
+  // Counts for the choropleth's grids: the chosen grid's subtree, or each root of the user's.
+  function householdRows(level, grid) {
+    var roots = grid ? [grid] : ((D.people || {}).counts || []).filter(function (c) {
+      return D.levelOfCode[c.length] <= level;
+    });
+    return Promise.all(roots.map(function (code) {
+      return quiet(peopleGet(countsUrl(code, level)));
+    })).then(function (bodies) {
+      var rows = {};
+      bodies.forEach(function (b) { ((b && b.rows) || []).forEach(function (r) { rows[r.code] = r; }); });
+      return rows;
+    });
+  }
+  function drawHouseholdLabels(byCode) {
+    hhLabels.clearLayers();
+    if (!form.hh_labels || !form.hh_labels.checked) return;
+    choropleth.eachLayer(function (layer) {
+      var r = layer.feature && byCode[layer.feature.id];
+      if (!r || r.hh_households === undefined) return;
+      var text = document.createElement("span");
+      text.textContent = r.hh_households.toLocaleString() + " " + T.households +
+        (r.hh_focus ? " · " + r.hh_focus + " " + T.focus : "");
+      text.dataset.code = layer.feature.id;
+      hhLabels.addLayer(L.marker(layer.getBounds().getCenter(), {
+        icon: L.divIcon({ className: "hh-label", html: text, iconSize: null }),
+        interactive: false, keyboard: false
+      }));
+    });
+  }
+  // The side panel's grid: the one chosen in the filters, else the user's first root.
+  function panelGrid(roots) { return values().grid || (roots || [])[0] || ""; }
+  function refreshHouseholdPanel() {
+    var box = $("household-counts"), grid = panelGrid((D.people || {}).counts);
+    var ids = { households: "hh-households", residents: "hh-residents", focus_households: "hh-focus" };
+    function show(totals, state, name) {
+      Object.keys(ids).forEach(function (k) {
+        $(ids[k]).textContent = totals ? totals[k].toLocaleString() : "—";
+        $(ids[k]).dataset.value = totals ? totals[k] : "";
+      });
+      $("hh-grid").textContent = name || "";
+      box.dataset.grid = grid;
+      box.dataset.state = state;
+    }
+    if (!grid) { show(null, "none"); return Promise.resolve(); }
+    // The same request as the map's labels when they cover this grid: one sum, not two.
+    var level = Math.max(choroplethLevel(), D.levelOfCode[grid.length]);
+    return peopleGet(countsUrl(grid, level)).then(function (body) {
+      show(body.totals, "ready", body.grid.name);
+    }, function (err) {
+      if (!(err instanceof GeoGrid.ApiError)) throw err;
+      show(null, err.status === 403 ? "forbidden" : "error", err.status === 403 ? T.countsForbidden : err.detail);
+    });
+  }
+  var FIGURES = ["occupancy", "profile", "changes", "issues"];
+  function showFigure(name, f) {
+    var dd = $("ledger-" + name);
+    dd.textContent = f ? pct(f.share) : "—";
+    dd.dataset.clear = f ? f.clear : "";
+    dd.dataset.of = f ? f.of : "";
+    dd.dataset.share = f && f.share !== null ? f.share : "";
+    dd.classList.toggle("tick", !!(f && f.tick));
+    if (f && f.of) {  // no denominator: no share, and no "0/0" either
+      var of = document.createElement("span");
+      of.className = "of";
+      of.textContent = f.clear + "/" + f.of;
+      dd.appendChild(of);
+    }
+  }
+  function showLedgerRows(rows) {
+    var table = $("ledger-rows"), body = table.tBodies[0];
+    body.textContent = "";
+    (rows || []).slice(0, 60).forEach(function (r) {
+      var tr = document.createElement("tr");
+      tr.dataset.code = r.code;
+      [r.name].concat(FIGURES.map(function (n) { return pct(r.figures[n].share); })).forEach(function (text) {
+        var td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    table.hidden = !(rows && rows.length);
+  }
+  function refreshLedger() {
+    var box = $("ledger"), grid = panelGrid((D.people || {}).ledger);
+    function done(state, note, grid_name) {
+      box.dataset.grid = grid;
+      box.dataset.state = state;
+      box.dataset.loaded = String(Number(box.dataset.loaded || 0) + 1);
+      $("ledger-note").textContent = note || "";
+      $("ledger-grid").textContent = grid_name || "";
+    }
+    if (!grid) {
+      FIGURES.forEach(function (n) { showFigure(n, null); });
+      showLedgerRows([]);
+      done("none", T.ledgerNone);
+      return Promise.resolve();
+    }
+    return peopleGet("/api/v1/people/ledger/?grid=" + encodeURIComponent(grid)).then(function (body) {
+      FIGURES.forEach(function (n) { showFigure(n, body.figures[n]); });
+      showLedgerRows(body.rows);
+      var c = body.figures.changes, note = body.figures.units ? "" : T.ledgerEmpty;
+      if (c.pending || c.overdue) {
+        note = T.changesLabel + ": " + c.pending + " " + T.pending + " · " + c.overdue + " " + T.overdue_changes;
+      }
+      box.dataset.asOf = body.as_of;
+      done("ready", note, body.grid.name);
+    }, function (err) {
+      if (!(err instanceof GeoGrid.ApiError)) throw err;
+      FIGURES.forEach(function (n) { showFigure(n, null); });
+      showLedgerRows([]);
+      done(err.status === 403 ? "forbidden" : "error", err.status === 403 ? T.ledgerForbidden : err.detail || T.offline);
+    });
+  }
+  function refreshPeoplePanels() { return Promise.all([refreshHouseholdPanel(), refreshLedger()]); }
+  // Now, not from the reused answers (e.g. after a change on the phone page).
+  function refreshPeople() {
+    peopleCache = {};
+    return Promise.all([refreshPeoplePanels(), refreshChoropleth()]);
   }
 
   // ---- lists and figures ------------------------------------------------------------------------
@@ -354,7 +523,8 @@
   function refresh() {
     $("report-link").href = "/maps/report.html?" + analyticsQuery();
     readFailure = null;
-    return Promise.all([refreshHeat(), refreshPoints(), refreshChoropleth(), refreshLists(), refreshKpis()])
+    return Promise.all([refreshHeat(), refreshPoints(), refreshChoropleth(), refreshLists(), refreshKpis(),
+                        refreshPeoplePanels()])
       .then(function () {
         timings.refreshes = (timings.refreshes || 0) + 1;
         var failed = readFailure;
@@ -372,5 +542,5 @@
   map.on("moveend", function () { refreshHeat(); refreshPoints(); });
   refresh().then(function () { timings.firstRefresh = performance.now() - timings.start; });
   setInterval(refresh, D.refreshMs);
-  GeoGrid.dashboard = { refresh: refresh, openAppeal: openAppeal };
+  GeoGrid.dashboard = { refresh: refresh, openAppeal: openAppeal, refreshPeople: refreshPeople };
 })();

@@ -21,7 +21,8 @@ changes_window 90). Something dated after `as_of` has not happened yet.
   most N["profile"] days old; denominator = the unit's active households.
 - 变化清 (changes): the changes considered are the unit's ChangeEvents reported at most
   N["changes_window"] days ago, except the kinds that are checks or system rows themselves
-  (occupancy_checked, profile_checked, grid_changed). A change is *clear* when it has a
+  (occupancy_checked, profile_checked, grid_changed) and the consequences the system drew
+  (source `system`, e.g. a dwelling left vacant by a move-out). A change is *clear* when it has a
   ChangeVerification (confirmed or rejected: either way it was checked) dated at most
   N["changes"] days after the day it was reported, and not after `as_of`; it is *due* when it
   is more than N["changes"] days old. Numerator = clear changes; denominator = changes that are
@@ -242,7 +243,7 @@ _PER_UNIT = """
           LEFT JOIN dw ON dw.unit = units.id
           LEFT JOIN hh ON hh.unit = units.id
           LEFT JOIN chg ON chg.unit = units.id
-    )""".replace("{changes}", """c.kind <> ALL(%(not_changes)s)
+    )""".replace("{changes}", """c.kind <> ALL(%(not_changes)s) AND c.source <> 'system'
            AND c.reported_at >= %(changes_from)s AND c.reported_at < %(cutoff)s""")
 # How the units' households are reached. Below a district: an index probe per dwelling (LATERAL;
 # OFFSET 0 keeps it from being flattened) — the planner cannot see how few dwellings a subtree

@@ -40,14 +40,16 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
-from geogrid.models import Post, StaffAssignment
+from geogrid.models import AccessLog, Post, StaffAssignment
 from layers.analytics.tilemath import lonlat_to_tile
 from layers.appeals.intake import AppealInput, submit_appeal
 from layers.appeals.models import Appeal, Department
 from layers.appeals.transitions import APPEAL_ACTIONS
+from layers.people.models import MicroUnit, MicroUnitLeaderTerm
 from tests.analytics.test_tiles import bin_total
 from tests.factories import assign, make_grid, make_user
 from tests.layers.factories import COMMUNITY, DISTRICT, A, B, box, make_city
+from tests.layers.people import url_rules as people_url_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +74,12 @@ SCOPE = {
     "dispatcher_Y": {YA},
     "superuser": {A, B, YA},
 }
+# People (layers.people): two more posts, used only by the people rules — a micro-unit leader of a
+# unit in A (an open leader term) and community staff of the community holding A and B.
+PEOPLE_ROLES = ("unit_leader_A", "staff_com")
+# GRID/SUBTREE capabilities (geogrid.capabilities): the 四清 figures and the focus list.
+PEOPLE_SCOPE = {"worker_A": {A}, "leader_A": {A}, "staff_com": {A, B}, "superuser": {A, B, YA}}
+PEOPLE_COUNTS = {**SCOPE, "staff_com": {A, B}, "unit_leader_A": set()}  # COUNTS, GRID, SUBTREE
 PHONES = {"manager", "dispatcher_X", "dispatcher_Y", "superuser"}  # staff phones, in scope
 ACCOUNTS = {"manager", "superuser"}  # login names and post ids, in scope
 EDITORS = {"manager", "superuser"}  # grid edits and posts, in scope
@@ -105,6 +113,7 @@ class World:
     photos: dict = field(default_factory=dict)
     logins: set = field(default_factory=set)
     phones: set = field(default_factory=set)
+    units: dict = field(default_factory=dict)  # micro-grid code → a micro-unit in it
 
     def call(self, role: str, method: str, url: str, body: Any = None, **headers: str):
         # One client (building a handler loads every middleware), each role's own cookies.
@@ -158,6 +167,14 @@ def build_world() -> World:
     u["superuser"] = person("root", is_superuser=True, is_staff=True)
     for key, code in (("worker-b", B), ("worker-ya", YA)):  # staff on the other targets
         post(person(key, "grid_worker"), code, Post.GRID_WORKER)
+    for code in TARGETS:
+        w.units[code] = MicroUnit.objects.create(code=code + "001", name=f"unit of {code}",
+                                                 grid=grids[code])
+    u["unit_leader_A"] = person("unit-leader-a")
+    assign(u["unit_leader_A"], grids[A], Post.MICRO_UNIT_LEADER)
+    MicroUnitLeaderTerm.objects.create(micro_unit=w.units[A], user=u["unit_leader_A"])
+    u["staff_com"] = person("staff-com")
+    assign(u["staff_com"], grids[COMMUNITY], Post.COMMUNITY_STAFF)
     for role, user in u.items():
         w.client.cookies = SimpleCookie()
         if user is not None:
@@ -534,6 +551,37 @@ def count_of(response) -> int:
     return response.json()["count"]
 
 
+def people_grid_read(url: Callable[[str], str], scope: dict[str, set[str]]) -> Rule:
+    """A people read of a grid (layers.people.ledger_views): 200 inside the capability's scope,
+    403 outside (and for anonymous); never a person's data, so no access-log row."""
+    def rule(walk: Walk) -> None:
+        for role in ROLES + PEOPLE_ROLES:
+            for code in TARGETS:
+                before = AccessLog.objects.count()
+                walk.expect(role, code, walk.w.call(role, "GET", url(code)),
+                            200 if code in scope.get(role, ()) else 403)
+                if AccessLog.objects.count() != before:
+                    walk.problems.append(f"{walk.name} [{role} → {code}]: logged a read")
+    return rule
+
+
+def micro_unit_ledger(walk: Walk) -> None:
+    """One unit's figures and 重点关注 list (personal data): its leader and GRID/SUBTREE posts
+    in scope get it with exactly one access-log row; anonymous 403; everyone else the 404 of a
+    unit that does not exist, and no row."""
+    readers = {**PEOPLE_SCOPE, "unit_leader_A": {A}}
+    for role in ROLES + PEOPLE_ROLES:
+        for code in TARGETS:
+            before = AccessLog.objects.count()
+            url = f"/api/v1/people/micro-units/{walk.w.units[code].pk}/ledger/"
+            inside = code in readers.get(role, ())
+            walk.expect(role, code, walk.w.call(role, "GET", url),
+                        200 if inside else 403 if role == "anonymous" else 404)
+            if AccessLog.objects.count() != before + int(inside):
+                walk.problems.append(f"{walk.name} [{role} → {code}]: "
+                                     f"{AccessLog.objects.count() - before} access-log rows")
+
+
 RULES: dict[str, Rule] = {
     # open to everyone
     "healthz": public_page("GET", "/healthz", {200}),
@@ -586,6 +634,12 @@ RULES: dict[str, Rule] = {
     "appeal-feedback": appeal_action("rate", "feedback/"),
     "appeal-support": appeal_action("support", "support/"),
     **{f"appeal-action-{a.name}": appeal_action(a.name) for a in APPEAL_ACTIONS.public()},
+    # people: the 四清 ledger and household counts (geogrid.capabilities)
+    "people:counts": people_grid_read(lambda c: f"/api/v1/people/counts/?grid={c}",
+                                      PEOPLE_COUNTS),
+    "people:ledger": people_grid_read(lambda c: f"/api/v1/people/ledger/?grid={c}",
+                                      PEOPLE_SCOPE),
+    "people:micro-unit-ledger": micro_unit_ledger,
     # the user's own
     "notification-list": signed_in("GET", "/api/v1/notifications/"),
     "notification-read": signed_in("POST", "/api/v1/notifications/read/", {"all": True}),
@@ -593,6 +647,13 @@ RULES: dict[str, Rule] = {
     "grid-editor": role_page("/maps/grids/", EDITOR_PAGE),
     "dispatch": role_page("/maps/dispatch/", DISPATCH_PAGE),
 }
+# The people endpoints that name a household, or none (tests/layers/people/url_rules.py).
+_TARGET_NAMES = {A: "A", B: "B", YA: "YA"}
+RULES.update(people_url_rules.household_rules(
+    ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
+RULES.update(people_url_rules.plain_rules(
+    ROLES + PEOPLE_ROLES, _TARGET_NAMES, {name: code for code, name in _TARGET_NAMES.items()}))
+
 NAMESPACE_RULES: dict[str, Rule] = {"admin": admin_site}
 
 

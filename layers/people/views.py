@@ -59,7 +59,7 @@ from layers.people.serializers import (
     household_out,
     room_label,
 )
-from layers.people.services import DWELLING_ACTIONS, HOUSEHOLD_ACTIONS
+from layers.people.services import DWELLING_ACTIONS, HOUSEHOLD_ACTIONS, as_change_verifier
 
 GRID = serializers.RegexField(r"^[0-9]{1,32}$", required=False, default=None,
                               help_text="a grid code: its subtree")
@@ -171,6 +171,9 @@ class HouseholdActionView(ActionView):
     permission_classes = [IsAuthenticated]
 
     def load(self, request: Request, **kwargs: Any) -> int:
+        # Out of sight is a 404 before the body is read (the service checks again, locked).
+        if not households_for(viewer_of(request)).filter(pk=kwargs["pk"]).exists():
+            raise NotFound(_("no such household"))
         return int(kwargs["pk"])
 
     def actor(self, request: Request, ref: Any) -> Viewer:
@@ -254,6 +257,8 @@ class DwellingActionView(ActionView):
     permission_classes = [IsAuthenticated]
 
     def load(self, request: Request, **kwargs: Any) -> int:
+        if not dwellings_for(viewer_of(request)).filter(pk=kwargs["pk"]).exists():
+            raise NotFound(_("no such dwelling"))
         return int(kwargs["pk"])
 
     def actor(self, request: Request, ref: Any) -> Viewer:
@@ -417,6 +422,11 @@ class ChangeActionView(ActionView):
     permission_classes = [IsAuthenticated]
 
     def load(self, request: Request, **kwargs: Any) -> int:
+        change = (ChangeEvent.objects.select_related(
+            "household__dwelling__building__grid", "dwelling__building__grid",
+            "micro_unit__grid").filter(pk=kwargs["pk"]).first())
+        if change is None or not as_change_verifier(viewer_of(request), change):
+            raise NotFound(_("no such change"))
         return int(kwargs["pk"])
 
     def actor(self, request: Request, ref: Any) -> Viewer:

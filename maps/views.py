@@ -27,7 +27,7 @@ from geogrid.access import grids_user_may_act_on, user_may_act_on
 from geogrid.calendar_db import working_calendar
 from geogrid.capabilities import Capability, Grants
 from geogrid.hierarchy import Level, code_lengths
-from geogrid.models import Grid, Post
+from geogrid.models import Grid, Post, StaffAssignment
 from geogrid.roles import Role, has_role
 from layers.appeals.models import OPEN_STATUSES, Appeal, Category, Channel
 from layers.appeals.transitions import APPEAL_ACTIONS
@@ -44,6 +44,9 @@ def navigation(request: HttpRequest) -> list[dict]:
         items.append(("dispatch", _("Dispatch")))
     if user.is_authenticated and _may_edit_grids(user):
         items.append(("grid-editor", _("Grid editor")))
+    if user.is_authenticated and StaffAssignment.objects.current().filter(
+            user=user, post__in=(Post.MICRO_UNIT_LEADER, Post.BUILDING_LEADER)).exists():
+        items.append(("unit", _("My micro-unit")))
     if user.is_authenticated and user.is_staff:
         items.append(("admin:index", _("Administration")))
     return [

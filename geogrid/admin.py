@@ -321,16 +321,8 @@ class HolidayScheduleAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/geogrid/holidayschedule/import.html", context)
 
 
-@admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
-    """Who read which personal data: readable by superusers, never editable (the table itself
-    refuses UPDATE and DELETE)."""
-
-    list_display = ("at", "username", "post", "action", "subject_type", "reason",
-                    "client_address")
-    list_filter = ("action", "subject_type")
-    search_fields = ("username", "reason")
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the admin may list and open, never add, change or delete."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -340,3 +332,15 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    """Who read which personal data: readable by superusers, never editable (the table itself
+    refuses UPDATE and DELETE)."""
+
+    list_display = ("at", "username", "post", "action", "subject_type", "reason",
+                    "client_address")
+    list_filter = ("action", "subject_type")
+    search_fields = ("username", "reason")
+    date_hierarchy = "at"

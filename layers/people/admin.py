@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from geogrid.admin import ReadOnlyAdmin
 from layers.people.models import BuildingLeaderTerm, Dwelling, MicroUnit, MicroUnitLeaderTerm
 
 
@@ -28,17 +29,6 @@ class MicroUnitAdmin(admin.ModelAdmin):
 class BuildingLeaderTermAdmin(admin.ModelAdmin):
     list_display = ("building", "user", "since", "until")
     raw_id_fields = ("building", "user")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Dwelling)

@@ -45,10 +45,12 @@ def sample_register(django_db_setup, django_db_blocker, small_city_files) -> Sam
     from fixtures.load import LoadParams, load_city
     from geogrid.hierarchy import Level
     from geogrid.models import Grid
+    from layers.appeals.categories import load_categories
     from layers.buildings.geocoding import address_index
     from layers.buildings.models import Building
 
     with django_db_blocker.unblock(), transaction.atomic():
+        load_categories()  # a transactional test before this module may have flushed them
         report = load_city(LoadParams(small_city_files, workflow_history=False,
                                       progress=False))
         index = address_index()

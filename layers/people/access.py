@@ -83,19 +83,23 @@ class Viewer:
         return frozenset(Residence.objects.filter(person__user=self.user, valid_to__isnull=True)
                          .values_list("household_id", flat=True))
 
-    def households_q(self, prefix: str = "") -> Q:
-        """Households this viewer may see at any level (`prefix` for related lookups)."""
+    def dwellings_q(self, prefix: str = "") -> Q:
+        """Dwellings in this viewer's grids (FULL) or units/buildings (UNIT); `prefix` for
+        lookups from a related model ("dwelling__" from households)."""
         if self.is_super:
             return Q()
-        parts = [Q(**{f"{prefix}dwelling__building__grid__code__startswith": r})
-                 for r in self.full_roots]
+        parts = [Q(**{f"{prefix}building__grid__code__startswith": r}) for r in self.full_roots]
         if self.unit_ids:
-            parts.append(Q(**{f"{prefix}dwelling__micro_unit_id__in": self.unit_ids}))
+            parts.append(Q(**{f"{prefix}micro_unit_id__in": self.unit_ids}))
         if self.building_ids:
-            parts.append(Q(**{f"{prefix}dwelling__building_id__in": self.building_ids}))
-        if self.own_household_ids:
-            parts.append(Q(**{f"{prefix}id__in": self.own_household_ids}))
+            parts.append(Q(**{f"{prefix}building_id__in": self.building_ids}))
         return reduce(or_, parts) if parts else Q(pk__in=[])
+
+    def households_q(self) -> Q:
+        """Households this viewer may see at any level: their dwellings', and their own."""
+        if self.is_super or not self.own_household_ids:
+            return self.dwellings_q("dwelling__")
+        return self.dwellings_q("dwelling__") | Q(id__in=self.own_household_ids)
 
     def level(self, *, grid_code: str | None, micro_unit_id: int | None, building_id: int,
               household_id: int | None = None) -> Level:

@@ -208,16 +208,7 @@ class DwellingParams(PageParams):
 
 
 def dwellings_for(viewer: Viewer) -> QuerySet[Dwelling]:
-    if viewer.is_super:
-        return Dwelling.objects.all()
-    q = Q(pk__in=[])
-    for root in viewer.full_roots:
-        q |= Q(building__grid__code__startswith=root)
-    if viewer.unit_ids:
-        q |= Q(micro_unit_id__in=viewer.unit_ids)
-    if viewer.building_ids:
-        q |= Q(building_id__in=viewer.building_ids)
-    return Dwelling.objects.filter(q)
+    return Dwelling.objects.filter(viewer.dwellings_q())
 
 
 def dwelling_out(d: Dwelling, viewer: Viewer) -> dict:

@@ -41,6 +41,29 @@ def unmasks_today(user) -> int:
                                     at__gte=start).count()
 
 
+def claim_unmask(user, limit: int, *, exempt: bool = False) -> int:
+    """Inside the caller's transaction: lock the user's row (two unmasks at once cannot both
+    take the last one) and count today's unmasks; at the limit → 429 until midnight. Returns
+    how many were used before this one."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
+
+    from geogrid.errors import RateLimited
+
+    get_user_model().objects.select_for_update().filter(pk=user.pk or 0).get()
+    used = unmasks_today(user)
+    if used >= limit and not exempt:
+        raise RateLimited(_("daily unmask limit reached (%(n)d); it resets at midnight")
+                          % {"n": limit}, retry_after=_seconds_to_midnight())
+    return used
+
+
+def _seconds_to_midnight() -> int:
+    now = timezone.localtime()
+    tomorrow = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((tomorrow - now).total_seconds()))
+
+
 class Cardinality(Func):
     function = "cardinality"
     output_field = IntegerField()

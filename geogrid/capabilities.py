@@ -12,6 +12,13 @@ grants capabilities, and a capability reaches only the grids of the posts that g
   record with a reason (daily limit), import and export.
 - dispatcher, grid manager: counts per grid only.
 
+Care visits (layers.care) add their own capabilities, because the group a person is in (低保,
+disability, mental health) is sensitive: grid workers see it on their grids, community staff and
+the care officer (民政专干) on their subtree and approve; subdistrict staff see masked lists and
+open one record with a reason; dispatchers and managers see aggregates with small cells
+suppressed. Building and micro-unit leaders and volunteers see only the subjects they are
+assigned to visit, never the group (layers.care.access).
+
 Which units and buildings a leader holds is the people layer's business (its leader terms);
 this module answers per grid code. Superusers hold every capability everywhere, and their
 reads are logged like anyone's.
@@ -38,26 +45,36 @@ class Capability(StrEnum):
     IMPORT = "people.import"
     EXPORT = "people.export"
     COUNTS = "people.counts"  # aggregate counts per grid
+    # Care visits (layers.care): the groups a person is in are sensitive (PIPL Art. 28).
+    CARE_GRID = "care.grid"  # subjects of the grids with their groups; propose; record visits
+    CARE_SUBTREE = "care.subtree"  # as CARE_GRID over a community; approve; extra rounds
+    CARE_LIST = "care.list"  # the subtree's subjects masked, without groups
+    CARE_UNMASK = "care.unmask"  # open one subject's groups and identifiers, with a reason
+    CARE_COUNTS = "care.counts"  # aggregates, small cells suppressed
 
 
 _C = Capability
+_GRID_WORK = frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS, _C.CARE_GRID, _C.CARE_COUNTS})
+_CARE_STAFF = frozenset({_C.CARE_SUBTREE, _C.CARE_UNMASK, _C.CARE_COUNTS})
 POST_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Post.MICRO_UNIT_LEADER: frozenset({_C.OWN_UNIT}),
     Post.BUILDING_LEADER: frozenset({_C.OWN_UNIT}),
-    Post.GRID_WORKER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),
-    Post.GRID_LEADER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),
-    Post.ZONE_LEADER: frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS}),
+    Post.GRID_WORKER: _GRID_WORK,
+    Post.GRID_LEADER: _GRID_WORK,
+    Post.ZONE_LEADER: _GRID_WORK,
     Post.COMMUNITY_STAFF: frozenset({_C.SUBTREE, _C.REPORT, _C.VERIFY, _C.UNMASK, _C.IMPORT,
-                                     _C.EXPORT, _C.COUNTS}),
+                                     _C.EXPORT, _C.COUNTS}) | _CARE_STAFF,
     Post.SUBDISTRICT_STAFF: frozenset({_C.SUBTREE, _C.REPORT, _C.VERIFY, _C.UNMASK, _C.IMPORT,
-                                       _C.EXPORT, _C.COUNTS}),
-    Post.DISPATCHER: frozenset({_C.COUNTS}),
-    Post.MANAGER: frozenset({_C.COUNTS}),
+                                       _C.EXPORT, _C.COUNTS, _C.CARE_LIST, _C.CARE_UNMASK,
+                                       _C.CARE_COUNTS}),
+    Post.CARE_OFFICER: _CARE_STAFF,
+    Post.DISPATCHER: frozenset({_C.COUNTS, _C.CARE_COUNTS}),
+    Post.MANAGER: frozenset({_C.COUNTS, _C.CARE_COUNTS}),
 }
 # Strongest first: the post named in the access log is the first of these the user holds.
-POST_ORDER = (Post.SUBDISTRICT_STAFF, Post.COMMUNITY_STAFF, Post.ZONE_LEADER, Post.GRID_LEADER,
-              Post.GRID_WORKER, Post.BUILDING_LEADER, Post.MICRO_UNIT_LEADER, Post.DISPATCHER,
-              Post.MANAGER)
+POST_ORDER = (Post.SUBDISTRICT_STAFF, Post.COMMUNITY_STAFF, Post.CARE_OFFICER, Post.ZONE_LEADER,
+              Post.GRID_LEADER, Post.GRID_WORKER, Post.BUILDING_LEADER, Post.MICRO_UNIT_LEADER,
+              Post.DISPATCHER, Post.MANAGER)
 
 
 class Grants:

@@ -171,6 +171,7 @@ class Post(models.TextChoices):
     MICRO_UNIT_LEADER = "micro_unit_leader", _("micro-unit leader")
     COMMUNITY_STAFF = "community_staff", _("community staff")
     SUBDISTRICT_STAFF = "subdistrict_staff", _("subdistrict staff")
+    CARE_OFFICER = "care_officer", _("care officer (民政专干)")
 
 
 # Which posts do what (one definition, used by the workflow, notifications and access):

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "layers.appeals",
     "layers.analytics",
     "layers.people",
+    "layers.care",
     "importers",
     "maps",
     "fixtures",
@@ -446,6 +447,23 @@ GEOGRID["LEDGER_DAYS"] = {  # the 四清 thresholds, in days
     "changes": 10,  # 变化清: reported changes verified within this many days
     "issues": 30,  # 问题清: no issue open longer than this without an appeal
     "changes_window": 90,  # 变化清 looks at the changes reported in the last this many days
+}
+# Care visits for special groups (layers.care, docs/care.md).
+GEOGRID["CARE"] = {
+    "INTERVAL_DAYS": {"red": 7, "yellow": 30, "blue": 90},  # 重点访 / monthly / 定期访
+    "NECESSARY_HOURS": 24,  # 必要访 within this many hours of a trigger
+    "WARN_DAYS_BEFORE": 2,  # visitors are warned this many days before a regular visit is due
+    "ESCALATE_DAYS_AFTER": 3,  # community staff are told this many days after it was due
+    "NECESSARY_ESCALATE_HOURS": 12,  # … and this many hours after a missed 必要访
+    "REVIEW_DAYS": 90,  # a colour is reviewed this many days after its assessment
+    "FAR_METRES": 200,  # a 上门 visit logged farther than this from the home is flagged
+    # Which visit modes reset the plan, per colour (a phone call does not count for red).
+    "COUNTING_MODES": {
+        "red": ("home",),
+        "yellow": ("home", "paired", "third_party"),
+        "blue": ("home", "paired", "third_party", "chat", "relative"),
+    },
+    "MIN_CELL": 5,  # aggregates for counts-only posts suppress cells below this
 }
 GEOGRID["RETENTION_DAYS"] = {
     "moved_out": 3 * 365,  # persons with no residence here for this long are purged

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("geogrid.api_urls")),
     path("api/v1/", include("layers.appeals.urls")),
     path("api/v1/people/", include("layers.people.urls")),
+    path("api/v1/care/", include("layers.care.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger's start-up script as a URL: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -7,7 +7,7 @@ Texts are rendered when read, in the reader's language, from the row's kind and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -36,8 +36,21 @@ def backend():
         "NOTIFICATION_BACKEND", "layers.appeals.notifications.ConsoleBackend"))()
 
 
+# Kinds of other layers (care visits…): kind → a function of the row's data giving the text in
+# the active language. A layer registers its kinds once (its AppConfig.ready).
+RENDERERS: dict[str, Callable[[dict], str]] = {}
+
+
+def register_kind(kind: str, text: Callable[[dict], str]) -> None:
+    if len(kind) > Notification._meta.get_field("kind").max_length:  # type: ignore[operator]
+        raise ValueError(f"notification kind {kind!r} is longer than the column")
+    RENDERERS[kind] = text
+
+
 def render(note: Notification) -> str:
     data = note.data or {}
+    if note.kind in RENDERERS:
+        return RENDERERS[note.kind](data)
     tracking = data.get("tracking", "")
     texts = {
         "assigned": _("Appeal %(tracking)s was assigned to %(to)s; due %(due)s."),
@@ -53,11 +66,11 @@ def render(note: Notification) -> str:
     if template is None:
         return f"{note.kind}: {tracking}"
     values = {"tracking": tracking, "to": data.get("to", ""), "note": data.get("note", ""),
-              "percent": int(data.get("percent", 0)), "due": _local(data.get("due"))}
+              "percent": int(data.get("percent", 0)), "due": local_time(data.get("due"))}
     return template % values
 
 
-def _local(iso: str | None) -> str:
+def local_time(iso: str | None) -> str:
     if not iso:
         return "—"
     from django.utils.dateparse import parse_datetime
@@ -113,6 +126,15 @@ def notify(user_ids: Iterable[int], appeal: Appeal | None, kind: str, **data) ->
     )
     transaction.on_commit(lambda: _send(rows))
     return len(rows)
+
+
+def notify_rows(rows: Iterable[tuple[int, str, dict]]) -> int:
+    """Many notifications of differing kinds and data at once: (user id, kind, data) each."""
+    stored = Notification.objects.bulk_create(
+        [Notification(user_id=uid, kind=kind, data=data) for uid, kind, data in rows])
+    if stored:
+        transaction.on_commit(lambda: _send(stored))
+    return len(stored)
 
 
 def _send(rows: list[Notification]) -> None:

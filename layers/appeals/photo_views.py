@@ -69,7 +69,7 @@ def appeal_photo(request: HttpRequest, tracking: str, photo_id: int,
     name = (photo.thumbnail if thumbnail else photo.image).name
     if not name:
         return error_response(Http404())
-    response = _send(name, "image/jpeg" if thumbnail else photo.content_type)
+    response = send_media(name, "image/jpeg" if thumbnail else photo.content_type)
     response["Cache-Control"] = CACHE_CONTROL
     response["Vary"] = "Cookie, X-Appeal-Token"
     response["Content-Disposition"] = "inline"
@@ -81,7 +81,7 @@ def appeal_photo_thumbnail(request: HttpRequest, tracking: str,
     return appeal_photo(request, tracking, photo_id, thumbnail=True)
 
 
-def _send(name: str, content_type: str) -> HttpResponseBase:
+def send_media(name: str, content_type: str) -> HttpResponseBase:
     """The file `name` (relative to MEDIA_ROOT): streamed, or handed to the web server."""
     conf = settings.GEOGRID
     accel = conf.get("MEDIA_ACCEL_REDIRECT")

@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -29,7 +28,7 @@ from rest_framework.views import APIView
 from geogrid import accesslog
 from geogrid.actions import ActionView
 from geogrid.capabilities import Capability
-from geogrid.errors import NotFound, RateLimited
+from geogrid.errors import NotFound
 from geogrid.inputs import StrictCharField
 from geogrid.models import AccessLog, Post, StaffAssignment
 from geogrid.openapi import conflict, rate_limited
@@ -306,12 +305,7 @@ class UnmaskView(APIView):
         person, _code = _person_in_scope(viewer, pk, Capability.UNMASK)
         limit = settings.GEOGRID["UNMASK_DAILY_LIMIT"]
         with transaction.atomic():
-            # Serialise one user's unmasks so two at once cannot both take the last one.
-            User.objects.select_for_update().filter(pk=request.user.pk or 0).get()
-            used = accesslog.unmasks_today(request.user)
-            if used >= limit and not viewer.is_super:
-                raise RateLimited(_("daily unmask limit reached (%(n)d); it resets at midnight")
-                                  % {"n": limit}, retry_after=_seconds_to_midnight())
+            used = accesslog.claim_unmask(request.user, limit, exempt=viewer.is_super)
             fields = sorted(inputs.validated_data["fields"])
             out: dict[str, Any] = {"id": person.pk}
             if "id_number" in fields:
@@ -325,12 +319,6 @@ class UnmaskView(APIView):
                              reason=inputs.validated_data["reason"])
         out["unmasks_left_today"] = max(0, limit - used - 1)
         return Response(out)
-
-
-def _seconds_to_midnight() -> int:
-    now = timezone.localtime()
-    tomorrow = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(1, int((tomorrow - now).total_seconds()))
 
 
 class PersonSearchParams(QueryParams):

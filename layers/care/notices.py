@@ -1,0 +1,78 @@
+"""Who is told what about care, through the app's notifications (layers.appeals.notifications:
+rows in the app, then the configured backend after commit).
+
+A notification names the subject by its number and the due time only — never the person's
+name or group — because a backend may send it as an SMS or e-mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from geogrid.capabilities import POST_CAPABILITIES, Capability
+from geogrid.models import Post, StaffAssignment
+from layers.appeals.notifications import local_time, notify, register_kind
+from layers.care.models import CareProposal, CareVisitor, VisitDue
+
+# The grid worker "on it": the handling posts of the subject's own micro-grid.
+GRID_POSTS = (Post.GRID_WORKER, Post.GRID_LEADER)
+CARE_STAFF_POSTS = tuple(p for p, caps in POST_CAPABILITIES.items()
+                         if Capability.CARE_SUBTREE in caps)
+
+
+def staff_of(code: str | None, posts: Iterable[str], *, ancestors: bool) -> list[int]:
+    """Users holding one of `posts` on grid `code` (and, with `ancestors`, above it)."""
+    if not code:
+        return []
+    codes = [code[:n] for n in range(1, len(code) + 1)] if ancestors else [code]
+    return sorted(set(StaffAssignment.objects.current().filter(
+        grid__code__in=codes, post__in=list(posts), user__is_active=True)
+        .values_list("user_id", flat=True)))
+
+
+def visitors_of(subject_id: int) -> list[int]:
+    return sorted(set(CareVisitor.objects.filter(subject_id=subject_id, until__isnull=True,
+                                                 user__is_active=True)
+                      .values_list("user_id", flat=True)))
+
+
+def proposal_waiting(proposal: CareProposal, grid_code: str | None) -> int:
+    staff = set(staff_of(grid_code, CARE_STAFF_POSTS, ancestors=True)) - {proposal.proposed_by_id}
+    return notify(staff, None, "care_proposal", subject=proposal.subject_id,
+                  proposal=proposal.pk, proposal_kind=proposal.kind)
+
+
+def proposal_decided(proposal: CareProposal) -> int:
+    return notify([proposal.proposed_by_id], None, "care_decided", subject=proposal.subject_id,
+                  proposal=proposal.pk, proposal_kind=proposal.kind, outcome=proposal.outcome)
+
+
+def necessary_visit(due: VisitDue, grid_code: str | None) -> int:
+    users = set(visitors_of(due.subject_id)) | set(staff_of(grid_code, GRID_POSTS,
+                                                            ancestors=False))
+    return notify(users, None, "care_necessary", subject=due.subject_id, due=due.due_at.isoformat(),
+                  trigger=due.trigger)
+
+
+def _texts() -> None:
+    def subject(data: dict) -> dict:
+        return {"subject": data.get("subject", "?"), "due": local_time(data.get("due")),
+                "kind": data.get("proposal_kind", ""), "outcome": data.get("outcome", "")}
+
+    register_kind("care_proposal", lambda d: _(
+        "Care subject %(subject)s: a proposal (%(kind)s) waits for your decision.") % subject(d))
+    register_kind("care_decided", lambda d: _(
+        "Care subject %(subject)s: your proposal (%(kind)s) was %(outcome)s.") % subject(d))
+    register_kind("care_necessary", lambda d: _(
+        "Care subject %(subject)s needs a visit by %(due)s (必要访).") % subject(d))
+    register_kind("care_due_soon", lambda d: _(
+        "Care subject %(subject)s is due for a visit at %(due)s.") % subject(d))
+    register_kind("care_due", lambda d: _(
+        "Care subject %(subject)s is due for a visit now (due %(due)s).") % subject(d))
+    register_kind("care_overdue", lambda d: _(
+        "Care subject %(subject)s was not visited: due %(due)s.") % subject(d))
+
+
+_texts()

@@ -31,6 +31,7 @@ from django.db.models import Q
 from geogrid.capabilities import Capability, Grants
 from layers.care.models import CareSubject, CareVisitor
 from layers.people.models import Residence
+from layers.people.serializers import room_label
 
 
 class Level(IntEnum):
@@ -70,9 +71,8 @@ def home_of(subject: CareSubject) -> Home:
         return Home(None, None, None, "", "", None)
     d = rows[0].household.dwelling
     grid = d.building.grid
-    room = "-".join(part for part in (d.unit_no, d.room_no) if part)
     return Home(grid.code if grid else None, d.building_id, d.micro_unit_id, d.building.address,
-                room, d.building.location)
+                room_label(d), d.building.location)
 
 
 def in_roots(code: str | None, roots: list[str]) -> bool:

@@ -62,9 +62,10 @@ def add_necessary(subject: CareSubject, trigger: str, at: dt.datetime, user=None
 
 
 def meet(subject: CareSubject, visit: Visit) -> list[VisitDue]:
-    """A counting visit meets every open due created before it ended, and restarts the clock."""
-    met = list(VisitDue.objects.select_for_update()
-               .filter(OPEN, subject=subject, created_at__lte=visit.ended_at))
+    """A counting visit meets the open regular due and every 必要访 or extra due ordered
+    before it ended (a visit before a trigger does not answer it), and restarts the clock."""
+    met = list(VisitDue.objects.select_for_update().filter(OPEN, subject=subject).filter(
+        Q(kind=VisitDue.Kind.REGULAR) | Q(created_at__lte=visit.ended_at)))
     for due in met:
         due.met_at, due.met_by = visit.ended_at, visit
     VisitDue.objects.bulk_update(met, ["met_at", "met_by"])

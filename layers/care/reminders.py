@@ -86,9 +86,10 @@ def _step(stamp: str, condition: str, event: str, kind: str, recipients: str,
         cursor.execute(sql, {**params, "event": event})
         rows = cursor.fetchall()
         dues = sorted({r[0] for r in rows})
+        recipients = sorted({r for r in rows if r[3] is not None})
         sent = notify_rows(
             (user_id, kind, {"subject": subject_id, "due": due_at.isoformat(), "due_id": due_id})
-            for due_id, subject_id, due_at, user_id in sorted(set(rows)) if user_id is not None)
+            for due_id, subject_id, due_at, user_id in recipients)
     return dues, sent
 
 

@@ -49,6 +49,7 @@ from layers.people.models import MicroUnit, MicroUnitLeaderTerm
 from tests.analytics.test_tiles import bin_total
 from tests.factories import assign, make_grid, make_user
 from tests.layers.factories import COMMUNITY, DISTRICT, A, B, box, make_city
+from tests.layers.care import subject_url_rules as care_url_rules
 from tests.layers.people import url_rules as people_url_rules
 
 pytestmark = pytest.mark.django_db
@@ -653,6 +654,9 @@ RULES.update(people_url_rules.household_rules(
     ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
 RULES.update(people_url_rules.plain_rules(
     ROLES + PEOPLE_ROLES, _TARGET_NAMES, {name: code for code, name in _TARGET_NAMES.items()}))
+
+# The care endpoints (tests/layers/care/subject_url_rules.py).
+RULES.update(care_url_rules.care_rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
 
 NAMESPACE_RULES: dict[str, Rule] = {"admin": admin_site}
 

@@ -214,13 +214,13 @@ class OpenView(APIView):
                               **rate_limited(_("the daily unmask limit is reached"))})
     def post(self, request: Request, pk: int) -> Response:
         viewer = viewer_of(request)
-        data = OpenInput(data=request.data)
-        data.is_valid(raise_exception=True)
         with transaction.atomic():
-            subject = _subject(viewer, pk)
+            subject = _subject(viewer, pk)  # out of sight → 404 before the body is read
             home = subject_home(subject)
             if not viewer.may(Capability.CARE_UNMASK, home.grid_code):
                 raise PermissionDenied(_("your post may not open care records"))
+            data = OpenInput(data=request.data if hasattr(request.data, "get") else {})
+            data.is_valid(raise_exception=True)
             accesslog.claim_unmask(request.user, settings.GEOGRID["UNMASK_DAILY_LIMIT"],
                                    exempt=viewer.is_super)
             out = _shaped(request, viewer, [subject], AccessLog.Action.UNMASK,
@@ -235,9 +235,15 @@ class SubjectActionView(ActionView):
     permission_classes = [IsAuthenticated]
 
     def load(self, request: Request, **kwargs: Any) -> int:
-        # Out of sight is a 404 before the body is read (the service checks again, locked).
-        if not subjects_for(viewer_of(request)).filter(pk=kwargs["pk"]).exists():
+        # Out of sight is a 404 and no right a 403, before the body is read (the service
+        # checks again, locked).
+        viewer = viewer_of(request)
+        subject = CareSubject.objects.filter(viewer.subjects_q(), pk=kwargs["pk"]).first()
+        if subject is None:
             raise NotFound(_("no such care subject"))
+        if not self.registry[self.action_name].who(viewer, subject):
+            raise PermissionDenied(_("you may not %(action)s here")
+                                   % {"action": self.action_name})
         return int(kwargs["pk"])
 
     def actor(self, request: Request, ref: Any) -> CareViewer:
@@ -401,6 +407,8 @@ class ProposalActionView(ActionView):
         if proposal is None or (not in_roots(subject_home(proposal.subject).grid_code,
                                              viewer.full_roots) and not viewer.is_super):
             raise NotFound(_("no such proposal"))
+        if not self.registry[self.action_name].who(viewer, proposal):
+            raise PermissionDenied(_("your post may not decide care proposals"))
         return int(kwargs["pk"])
 
     def actor(self, request: Request, ref: Any) -> CareViewer:

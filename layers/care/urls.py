@@ -3,7 +3,7 @@ visit photos and the figures (stats_urls)."""
 
 from django.urls import path
 
-from layers.care import photos, views
+from layers.care import photos, stats_urls, views
 from layers.care.services import PROPOSAL_ACTIONS, SUBJECT_ACTIONS
 
 app_name = "care"
@@ -23,4 +23,5 @@ urlpatterns = [
     path("visits/<int:visit>/photos/<int:pk>/", photos.visit_photo, name="visit-photo"),
     path("visits/<int:visit>/photos/<int:pk>/thumbnail/", photos.visit_photo_thumbnail,
          name="visit-photo-thumbnail"),
+    *stats_urls.urlpatterns,
 ]

@@ -159,7 +159,7 @@ def test_an_exit_cancels_every_due_and_ends_the_visitors(ward):
 
 
 def test_an_extra_round_owes_a_visit_to_each_active_subject_of_the_colours_in_the_subtree(ward):
-    from tests.layers.factories import A, COMMUNITY
+    from tests.layers.factories import COMMUNITY, A
 
     users = ward.users
     at = timezone.now() + 5 * DAY

@@ -118,7 +118,7 @@ class VisitInput(serializers.Serializer):
     suggested_colour = serializers.ChoiceField(choices=Colour.choices, required=False,
                                                default="", label=_("suggested colour"))
     appeal_category = serializers.RegexField(
-        r"^[a-z0-9_.-]{1,64}$", required=False, default="", label=_("follow-up appeal category"),
+        r"^[A-Za-z0-9_.-]{1,16}$", required=False, default="", label=_("follow-up appeal category"),
         help_text="with an urgent finding: the category of the appeal raised in the same step")
     appeal_text = StrictCharField(max_length=2000, required=False, allow_blank=True, default="",
                                   label=_("follow-up appeal text"))

@@ -468,4 +468,5 @@ GEOGRID["CARE"] = {
 GEOGRID["RETENTION_DAYS"] = {
     "moved_out": 3 * 365,  # persons with no residence here for this long are purged
     "access_log": 3 * 365,  # access-log rows older than this are purged
+    "care_exited": 3 * 365,  # care subjects exited (or not enrolled) this long ago are purged
 }

@@ -84,12 +84,12 @@ def _step(stamp: str, condition: str, event: str, kind: str, recipients: str,
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, {**params, "event": event})
-        rows = cursor.fetchall()
+        rows: list[tuple[int, int, dt.datetime, int | None]] = cursor.fetchall()
         dues = sorted({r[0] for r in rows})
-        recipients = sorted({r for r in rows if r[3] is not None})
+        told = sorted({(d, s, at, u) for d, s, at, u in rows if u is not None})
         sent = notify_rows(
             (user_id, kind, {"subject": subject_id, "due": due_at.isoformat(), "due_id": due_id})
-            for due_id, subject_id, due_at, user_id in recipients)
+            for due_id, subject_id, due_at, user_id in told)
     return dues, sent
 
 

@@ -14,12 +14,20 @@ in one transaction. Set-based: a few DELETE statements, whatever the numbers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from geogrid.dbtriggers import purging
+
+# Layers holding rows about persons (care subjects…) register a step here (in their
+# AppConfig.ready): called with the cursor and the day, after `_gone_person` is filled and
+# before persons are deleted; it deletes its own rows of those persons (and whatever its own
+# retention says) and returns its counts.
+DEPENDENTS: list[Callable[[Any, dt.date], dict[str, int]]] = []
 
 
 def purge(today: dt.date | None = None, *, dry_run: bool = False) -> dict[str, int]:
@@ -28,13 +36,13 @@ def purge(today: dt.date | None = None, *, dry_run: bool = False) -> dict[str, i
     moved_cutoff = today - dt.timedelta(days=days["moved_out"])
     log_cutoff = timezone.now() - dt.timedelta(days=days["access_log"])
     with transaction.atomic():
-        counts = _delete(moved_cutoff, log_cutoff)
+        counts = _delete(today, moved_cutoff, log_cutoff)
         if dry_run:
             transaction.set_rollback(True)
     return counts
 
 
-def _delete(moved_cutoff: dt.date, log_cutoff: dt.datetime) -> dict[str, int]:
+def _delete(today: dt.date, moved_cutoff: dt.date, log_cutoff: dt.datetime) -> dict[str, int]:
     counts: dict[str, int] = {}
     with purging(), connection.cursor() as cur:
         cur.execute("""
@@ -51,6 +59,8 @@ def _delete(moved_cutoff: dt.date, log_cutoff: dt.datetime) -> dict[str, int]:
                                 WHERE r.household_id = h.id
                                   AND (r.valid_to IS NULL OR r.valid_to >= %s));
         """, [moved_cutoff, moved_cutoff, moved_cutoff])
+        for dependent in DEPENDENTS:
+            counts.update(dependent(cur, today))
         steps = (
             ("verifications", """DELETE FROM people_changeverification v USING people_changeevent c
                 WHERE v.change_id = c.id AND (c.person_id IN (SELECT id FROM _gone_person)

@@ -147,6 +147,13 @@ def build_world(small_city_dir) -> dict[str, Any]:
     closed = Appeal.objects.filter(status="closed").order_by("id").first()
     assert closed is not None
     refs = [received, dispatched, closed]
+    # Care subjects the worker sees (the sample has some in every micro-grid with people), so
+    # the care actions' bodies are fuzzed past the scope check.
+    from layers.care.access import persons_in
+    from layers.care.models import CareSubject
+
+    cared = list(CareSubject.objects.filter(persons_in([mine.code]), status="active")
+                 .order_by("id").values_list("id", flat=True)[:2])
     return {
         "users": users,
         "token": submitted.token,
@@ -156,6 +163,7 @@ def build_world(small_city_dir) -> dict[str, Any]:
             + [{"tracking": str(a.public_id)} for a in refs],
             "tile": [dict(zip("zxy", (z, *lonlat_to_tile(lon, lat, z)), strict=True))
                      for z in (8, 13, 17)],
+            "id": [{"id": pk} for pk in cared],
         },
         # Bodies with the real version: actions that the state allows get through to the
         # service and answer the appeal.
@@ -197,7 +205,8 @@ def world(django_db_setup, django_db_blocker, small_city_dir, tmp_path_factory):
 def strategy_for(operation: Any, w: World) -> st.SearchStrategy:
     """Valid and invalid requests for `operation`; the path parameters mostly taken from the
     real data (grid codes, tracking numbers and public ids, tiles over the city) instead of
-    generated, and the workflow actions' bodies sometimes just the appeal's real version."""
+    generated, care subjects the worker sees, and the workflow actions' bodies sometimes just
+    the appeal's real version."""
     names = {p.name for p in operation.path_parameters}
     fixed: list[dict[str, Any]] = []
     if {"z", "x", "y"} <= names:
@@ -206,6 +215,8 @@ def strategy_for(operation: Any, w: World) -> st.SearchStrategy:
         fixed = w.path_values["code"]
     elif names == {"tracking"}:
         fixed = w.path_values["tracking"]
+    elif names == {"id"} and "/care/" in operation.path:
+        fixed = w.path_values["id"]
     bodies: list[dict[str, Any]] = []
     if names == {"tracking"} and operation.method.upper() == "POST":
         bodies = w.bodies["version"]
@@ -340,8 +351,10 @@ def test_every_operation(world, role):
 
 
 # 429s that are not the anonymous rate limits: the daily unmask limit of community staff
-# (tests/layers/people/test_access_matrix.py::test_unmask_needs_a_reason_and_has_a_daily_limit).
-NOT_RATE_LIMITS = {"POST /api/v1/people/persons/{id}/unmask/"}
+# (tests/layers/people/test_access_matrix.py::test_unmask_needs_a_reason_and_has_a_daily_limit,
+# tests/layers/care/test_access.py::test_opening_counts_against_the_daily_unmask_limit).
+NOT_RATE_LIMITS = {"POST /api/v1/people/persons/{id}/unmask/",
+                   "POST /api/v1/care/subjects/{id}/open/"}
 
 
 def test_rate_limited_answers(world):

@@ -45,6 +45,7 @@ from layers.care.access import (
 from layers.care.inputs import EnrolInput, ExtraRoundInput, OpenInput
 from layers.care.models import CareEvent, CareProposal, CareSubject, Colour, Visit, VisitDue
 from layers.care.serializers import (
+    DueOut,
     DueRowOut,
     ProposalOut,
     SubjectOut,
@@ -262,7 +263,7 @@ class SubjectActionView(ActionView):
 
     @classmethod
     def action_response_schema(cls, name: str) -> Any:
-        schema = {"record_visit": VisitOut, "trigger": DueRowOut, "reassess": ProposalOut,
+        schema = {"record_visit": VisitOut, "trigger": DueOut, "reassess": ProposalOut,
                   "exit": ProposalOut}
         if name in schema:
             return {201: schema[name], **conflict()}

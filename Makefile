@@ -33,11 +33,13 @@ demo: setup ## migrate, load the sample city, create demo users, serve on 127.0.
 	@$(MANAGE) hotspots --days 120
 	@$(MANAGE) demo_users
 	@$(MANAGE) demo_people
+	@$(MANAGE) demo_care
 	@echo
 	@echo "GeoGrid is running:"
 	@echo "  home             http://$(HOST):$(PORT)/"
 	@echo "  report (phone)   http://$(HOST):$(PORT)/m/"
 	@echo "  my micro-unit    http://$(HOST):$(PORT)/m/unit/          (unitleader)"
+	@echo "  care visits      http://$(HOST):$(PORT)/m/care/          (worker)"
 	@echo "  dispatch         http://$(HOST):$(PORT)/maps/dispatch/   (dispatcher)"
 	@echo "  grid editor      http://$(HOST):$(PORT)/maps/grids/      (manager)"
 	@echo "  API docs         http://$(HOST):$(PORT)/api/docs/"

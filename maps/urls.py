@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from maps import unit, views
+from maps import care, unit, views
 from maps.reports.views import map_report_download
 
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("m/", views.report, name="report"),
     path("m/follow/<str:tracking>/", views.follow, name="follow"),
     path("m/unit/", unit.unit_page, name="unit"),
+    path("m/care/", care.care_page, name="care-visits"),
     path("maps/grids/", views.grid_editor, name="grid-editor"),
     path("maps/dispatch/", views.dispatch, name="dispatch"),
     path("maps/report.html", map_report_download, name="map-report"),

@@ -32,6 +32,7 @@ from geogrid.roles import Role, has_role
 from layers.appeals.models import OPEN_STATUSES, Appeal, Category, Channel
 from layers.appeals.transitions import APPEAL_ACTIONS
 from layers.buildings.models import Building
+from layers.care.models import CareVisitor
 from maps.basemaps import map_config
 from maps.icons import symbol_for
 
@@ -47,12 +48,22 @@ def navigation(request: HttpRequest) -> list[dict]:
     if user.is_authenticated and StaffAssignment.objects.current().filter(
             user=user, post__in=(Post.MICRO_UNIT_LEADER, Post.BUILDING_LEADER)).exists():
         items.append(("unit", _("My micro-unit")))
+    if user.is_authenticated and may_visit_care(user):
+        items.append(("care-visits", _("Care visits")))
     if user.is_authenticated and user.is_staff:
         items.append(("admin:index", _("Administration")))
     return [
         {"url": reverse(name), "label": label, "active": request.path == reverse(name)}
         for name, label in items
     ]
+
+
+def may_visit_care(user) -> bool:
+    """Who records care visits: a post holding care.grid or care.subtree (geogrid.capabilities),
+    or an open assignment as a subject's visitor (building leader, volunteer…)."""
+    grants = Grants(user)
+    return (grants.has(Capability.CARE_GRID) or grants.has(Capability.CARE_SUBTREE)
+            or CareVisitor.objects.filter(user=user, until__isnull=True).exists())
 
 
 def page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -227,6 +238,16 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "pending": _("waiting for verification"),
         "overdue_changes": _("overdue"),
         "countsForbidden": _("Household counts of this grid are not yours to see."),
+        "careNone": _("No overdue visits in your grids."),
+        "careDaysOverdue": _("%s days overdue"),
+        "careSubjects": _("care subjects"),
+        "careVisitRate": _("visit rate (探访率)"),
+        "careVisits": _("visits"),
+        "careOverdue": _("overdue visits"),
+        "careMeanDays": _("mean days overdue"),
+        "careSuppressed": _("Counts under %s are not shown here."),
+        "careLayerMissing": _("The care figures are not available."),
+        "red": _("red"), "yellow": _("yellow"), "blue": _("blue"),
     }
     dashboard = {
         "openStatuses": [str(s) for s in OPEN_STATUSES],
@@ -236,6 +257,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         # Each action's label and the fields to ask for, from the action registry.
         "actions": APPEAL_ACTIONS.client_data(),
         "people": _people_roots(request.user),
+        "care": {"roots": _care_roots(request.user), "refreshMs": 60_000},
     }
     return page(
         request,
@@ -267,6 +289,19 @@ def _people_roots(user) -> dict:
     return {"counts": roots(Capability.COUNTS, Capability.GRID, Capability.SUBTREE),
             "ledger": roots(Capability.GRID, Capability.SUBTREE),
             "refreshMs": 60_000}  # the register changes slowly; its sums are the heavy reads
+
+
+def _care_roots(user) -> list[str]:
+    """The top grids of the care layer and the overdue list: where the user holds any care
+    capability (figures: geogrid.capabilities), every district for a superuser."""
+    grants = Grants(user)
+    if grants.is_super:
+        return list(Grid.objects.current().filter(level=Level.DISTRICT)
+                    .order_by("code").values_list("code", flat=True))
+    codes = sorted({c for cap in (Capability.CARE_COUNTS, Capability.CARE_LIST,
+                                  Capability.CARE_GRID, Capability.CARE_SUBTREE)
+                    for c in grants.codes(cap)})
+    return [c for c in codes if not any(c != r and c.startswith(r) for r in codes)]
 
 
 def _provisional_years_ahead() -> list[int]:

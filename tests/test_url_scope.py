@@ -48,10 +48,11 @@ from layers.appeals.transitions import APPEAL_ACTIONS
 from layers.people.models import MicroUnit, MicroUnitLeaderTerm
 from tests.analytics.test_tiles import bin_total
 from tests.factories import assign, make_grid, make_user
-from tests.layers.factories import COMMUNITY, DISTRICT, A, B, box, make_city
 from tests.layers.care import subject_url_rules as care_url_rules
 from tests.layers.care import url_rules as care_stats_rules
+from tests.layers.factories import COMMUNITY, DISTRICT, A, B, box, make_city
 from tests.layers.people import url_rules as people_url_rules
+from tests.maps import care_url_rules as care_page_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -658,6 +659,7 @@ RULES.update(people_url_rules.plain_rules(
 
 # The care endpoints (tests/layers/care/subject_url_rules.py).
 RULES.update(care_url_rules.care_rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
+RULES.update(care_page_rules.page_rules(ROLES + PEOPLE_ROLES))
 RULES.update(care_stats_rules.stats_rules(
     ROLES + PEOPLE_ROLES, {name: code for code, name in _TARGET_NAMES.items()}))
 

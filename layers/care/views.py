@@ -74,12 +74,17 @@ def viewer_of(request: Request) -> CareViewer:
     return CareViewer(request.user)
 
 
-def subjects_for(viewer: CareViewer) -> QuerySet[CareSubject]:
-    homes = Residence.objects.filter(valid_to__isnull=True).select_related(
+def _homes() -> QuerySet[Residence]:
+    """Open residences with their home, prefetched as `person.open_rows` (access.home_of)."""
+    return Residence.objects.filter(valid_to__isnull=True).select_related(
         "household__dwelling__building__grid")
+
+
+def subjects_for(viewer: CareViewer) -> QuerySet[CareSubject]:
     return (CareSubject.objects.filter(viewer.subjects_q())
             .select_related("person")
-            .prefetch_related(Prefetch("person__residences", queryset=homes, to_attr="open_rows"),
+            .prefetch_related(Prefetch("person__residences", queryset=_homes(),
+                                       to_attr="open_rows"),
                               "groups", "visitors__user",
                               Prefetch("dues", queryset=VisitDue.objects.filter(plan.OPEN)
                                        .order_by("due_at", "id"), to_attr="open_dues")))
@@ -326,7 +331,9 @@ class DueListView(APIView):
         if not p["mine"] and (roots or viewer.is_super):
             scope |= Q(persons_in(roots, "subject__person_id"))
         rows = (VisitDue.objects.filter(plan.OPEN, scope, subject__status="active")
-                .select_related("subject__person"))
+                .select_related("subject__person")
+                .prefetch_related(Prefetch("subject__person__residences", queryset=_homes(),
+                                           to_attr="open_rows")))
         if p["state"] == "overdue":
             rows = rows.filter(due_at__lt=timezone.now())
         if p["grid"]:
@@ -337,7 +344,7 @@ class DueListView(APIView):
             return Response(_due_rows(request, viewer, page))
 
 
-def _due_rows(request: Request, viewer: CareViewer, dues: list[VisitDue]) -> list[dict]:
+def _due_rows(request: Request, viewer: CareViewer, dues: Sequence[VisitDue]) -> list[dict]:
     out, shown = [], []
     for due in dues:
         subject = due.subject

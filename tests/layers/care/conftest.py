@@ -12,6 +12,7 @@ Users added: co (care officer of the community), vol (a volunteer: no post at al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,7 @@ def viewer(user) -> CareViewer:
 
 
 def enrol_and_approve(person, colour: str, groups: list[str], proposer, approver,
-                      visitors: list[tuple[Any, str]] = ()) -> CareSubject:
+                      visitors: Sequence[tuple[Any, str]] = ()) -> CareSubject:
     subject = services.enrol(viewer(proposer), person=person.pk, groups=groups, colour=colour,
                              colour_reason="assessed at home",
                              visitors=[{"user": u.pk, "role": r} for u, r in visitors])

@@ -10,7 +10,15 @@
  * none, error) and data-loaded (incremented on every answer). The register changes slowly and
  * its sums are the heaviest reads here, so its answers are reused for D.people.refreshMs (60 s)
  * and the side panel reuses the labels' totals; GeoGrid.dashboard.refreshPeople() reloads them
- * now and returns a promise. */
+ * now and returns a promise.
+ *
+ * The care layer (layers.care) is figures per grid from /api/v1/care/stats/layer/ (an overlay
+ * coloured by visit rate or overdue visits, shown when #care-layer is ticked; a cell the API
+ * suppresses stays grey) and the visits overdue in the user's scope from
+ * /api/v1/care/dues/?state=overdue in #care-overdue (li[data-due][data-grid]): shown exactly as
+ * the API answers — the grid and the due only for posts that may not see the subjects. #care
+ * carries data-state (ready, error), data-loaded and data-layer (off, ready, missing, error);
+ * GeoGrid.dashboard.refreshCare() reloads both now. */
 (function () {
   "use strict";
   var T = GeoGrid.readJson("strings");
@@ -338,6 +346,134 @@
     return Promise.all([refreshPeoplePanels(), refreshChoropleth()]);
   }
 
+  // ---- the care layer and the overdue visits ------------------------------------------------------
+  var careCache = {};
+  function careGet(url) {  // the figures change slowly: reused for D.care.refreshMs (60 s)
+    var hit = careCache[url], now = Date.now();
+    if (hit && now - hit.at < ((D.care || {}).refreshMs || 60000)) return hit.answer;
+    var answer = api.get(url);
+    careCache[url] = { at: now, answer: answer };
+    answer.catch(function (err) {
+      if (!(err instanceof GeoGrid.ApiError) || err.status === 0 || err.status >= 500) delete careCache[url];
+    });
+    return answer;
+  }
+  var careLayer = L.geoJSON(null), careDrawn = null;
+  function careRoots() {
+    var v = values();
+    return v.grid ? [v.grid] : ((D.care || {}).roots || []);
+  }
+  function careCell(x, suppressed) {
+    return x === null || x === undefined ? (suppressed ? "<" + suppressed : "—") : String(x);
+  }
+  function carePopup(p, suppressed) {
+    var box = document.createElement("div"), s = p.subjects || {}, visits = p.visits || {};
+    var lines = [
+      [p.name + " (" + p.grid + ") · " + p.month],
+      [T.careSubjects, careCell(s.total, suppressed) + " (" + ["red", "yellow", "blue"].map(function (c) {
+        return T[c] + " " + careCell(s[c], suppressed); }).join(" · ") + ")"],
+      [T.careVisitRate, p.visit_rate === null || p.visit_rate === undefined ? careCell(null, suppressed) : pct(p.visit_rate)],
+      [T.careVisits, careCell(visits.total, suppressed)],
+      [T.careOverdue, careCell(p.overdue, suppressed)],
+      [T.careMeanDays, careCell(p.mean_days_overdue, suppressed)]
+    ];
+    lines.forEach(function (l, i) {
+      var row = document.createElement(i ? "div" : "strong");
+      row.textContent = l.length > 1 ? l[0] + ": " + l[1] : l[0];
+      box.appendChild(row);
+    });
+    if (suppressed) {
+      var note = document.createElement("small");
+      note.className = "muted";
+      note.textContent = T.careSuppressed.replace("%s", suppressed);
+      box.appendChild(note);
+    }
+    return box;
+  }
+  function refreshCareLayer() {
+    var section = $("care"), v = values();
+    if (!v.care_layer) {
+      if (map.hasLayer(careLayer)) map.removeLayer(careLayer);
+      section.dataset.layer = "off";
+      return Promise.resolve();
+    }
+    var metric = v.care_metric || "visit_rate";
+    return Promise.all(careRoots().map(function (code) {
+      var by = Math.min(5, Math.max(3, choroplethLevel(), D.levelOfCode[code.length] || 3));
+      // The figures' endpoint may be missing (404) or refuse a grid: that grid is left out.
+      return careGet("/api/v1/care/stats/layer/?grid=" + encodeURIComponent(code) + "&by=" + by)
+        .then(function (fc) { return fc; }, function (err) {
+          if (!(err instanceof GeoGrid.ApiError)) throw err;
+          return { missing: err.status === 404, failed: true };
+        });
+    })).then(function (answers) {
+      // The same answers (reused for a minute) and colours: keep the drawing and any open popup.
+      var same = careDrawn && careDrawn.metric === metric && careDrawn.answers.length === answers.length &&
+        answers.every(function (a, i) { return a === careDrawn.answers[i]; });
+      if (same && map.hasLayer(careLayer)) return;
+      careDrawn = { metric: metric, answers: answers };
+      var features = [], suppressed = null, missing = answers.length > 0;
+      answers.forEach(function (a) {
+        if (!a.failed) { missing = false; features = features.concat(a.features || []); }
+        else if (!a.missing) missing = false;
+        if (a.suppressed_below) suppressed = a.suppressed_below;
+      });
+      var vals = features.map(function (f) { return f.properties[metric]; })
+        .filter(function (x) { return x !== null && x !== undefined; });
+      var max = Math.max.apply(null, vals.concat([0])) || 1;
+      careLayer.clearLayers();
+      careLayer.options.style = function (f) {
+        var x = f.properties[metric];
+        if (x === null || x === undefined) return { weight: 2, color: "#6a1b9a", fillColor: "#b0bec5", fillOpacity: 0.3, dashArray: "4" };
+        // A low visit rate and many overdue visits are what needs attention: darker.
+        var t = metric === "visit_rate" ? 1 - x : x / max;
+        return { weight: 2, color: "#6a1b9a", fillColor: colour(t * 0.999), fillOpacity: 0.55 };
+      };
+      careLayer.options.onEachFeature = function (f, layer) { layer.bindPopup(carePopup(f.properties, suppressed)); };
+      features.forEach(function (f) { if (f.geometry) careLayer.addData(f); });
+      if (!map.hasLayer(careLayer)) careLayer.addTo(map);
+      careLayer.eachLayer(function (layer) {
+        var el = layer.getElement && layer.getElement();
+        if (el) el.setAttribute("data-care-grid", layer.feature.properties.grid);
+      });
+      section.dataset.layer = missing ? "missing" : answers.some(function (a) { return a.failed; }) ? "error" : "ready";
+      section.dataset.features = careLayer.getLayers().length;
+    });
+  }
+  function refreshCareDues() {
+    var section = $("care"), ul = $("care-overdue"), v = values();
+    function done(state, note) {
+      section.dataset.state = state;
+      section.dataset.loaded = String(Number(section.dataset.loaded || 0) + 1);
+      $("care-note").textContent = note || "";
+    }
+    if (!careRoots().length) { ul.textContent = ""; $("n-care-overdue").textContent = "0"; done("ready", T.careNone); return Promise.resolve(); }
+    var url = "/api/v1/care/dues/?state=overdue&page_size=100" + (v.grid ? "&grid=" + encodeURIComponent(v.grid) : "");
+    return careGet(url).then(function (rows) {
+      ul.textContent = "";
+      rows.forEach(function (r) {
+        var li = document.createElement("li"), due = document.createElement("span");
+        li.dataset.due = r.due.id;
+        li.dataset.grid = r.grid || "";
+        due.className = "when";
+        due.textContent = T.careDaysOverdue.replace("%s", r.due.days_overdue);
+        // Only what the answer holds: a name and an address only where this user may see them.
+        var text = (r.grid || "") + " · " + T.due + " " + when(r.due.due_at) +
+          (r.name ? " · " + r.name : "") + (r.address ? " · " + r.address : "");
+        li.append(due, document.createTextNode(text));
+        ul.appendChild(li);
+      });
+      $("n-care-overdue").textContent = rows.length;
+      done("ready", rows.length ? "" : T.careNone);
+    }, function (err) {
+      if (!(err instanceof GeoGrid.ApiError)) throw err;
+      ul.textContent = "";
+      done("error", err.detail || T.offline);
+    });
+  }
+  function refreshCarePanels() { return Promise.all([refreshCareDues(), refreshCareLayer()]); }
+  function refreshCare() { careCache = {}; careDrawn = null; return refreshCarePanels(); }
+
   // ---- lists and figures ------------------------------------------------------------------------
   function fillList(id, badge, features, count) {
     var english = document.documentElement.lang === "en";
@@ -524,7 +660,7 @@
     $("report-link").href = "/maps/report.html?" + analyticsQuery();
     readFailure = null;
     return Promise.all([refreshHeat(), refreshPoints(), refreshChoropleth(), refreshLists(), refreshKpis(),
-                        refreshPeoplePanels()])
+                        refreshPeoplePanels(), refreshCarePanels()])
       .then(function () {
         timings.refreshes = (timings.refreshes || 0) + 1;
         var failed = readFailure;
@@ -542,5 +678,6 @@
   map.on("moveend", function () { refreshHeat(); refreshPoints(); });
   refresh().then(function () { timings.firstRefresh = performance.now() - timings.start; });
   setInterval(refresh, D.refreshMs);
-  GeoGrid.dashboard = { refresh: refresh, openAppeal: openAppeal, refreshPeople: refreshPeople };
+  GeoGrid.dashboard = { refresh: refresh, openAppeal: openAppeal, refreshPeople: refreshPeople,
+                        refreshCare: refreshCare };
 })();

@@ -59,6 +59,7 @@ class Home:
     address: str
     room: str
     location: Any  # a Point, or None
+    grid_name: str = ""
 
 
 def home_of(subject: CareSubject) -> Home:
@@ -72,7 +73,7 @@ def home_of(subject: CareSubject) -> Home:
     d = rows[0].household.dwelling
     grid = d.building.grid
     return Home(grid.code if grid else None, d.building_id, d.micro_unit_id, d.building.address,
-                room_label(d), d.building.location)
+                room_label(d), d.building.location, grid.name if grid else "")
 
 
 def in_roots(code: str | None, roots: list[str]) -> bool:

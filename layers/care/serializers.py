@@ -36,7 +36,7 @@ def due_out(due: VisitDue | None) -> dict | None:
     now = timezone.now()
     late = (now - due.due_at).total_seconds() / 86400
     return {"id": due.pk, "kind": due.kind, "trigger": due.trigger, "due_at": due.due_at,
-            "overdue": due.due_at < now, "days_overdue": round(late, 1) if late > 0 else 0}
+            "overdue": due.due_at < now, "days_overdue": int(late) if late > 0 else 0}
 
 
 def checklist() -> list[dict]:
@@ -112,7 +112,7 @@ class DueOut(serializers.Serializer):
     trigger = serializers.CharField()
     due_at = serializers.DateTimeField()
     overdue = serializers.BooleanField()
-    days_overdue = serializers.FloatField()
+    days_overdue = serializers.IntegerField(help_text="whole days past due")
 
 
 class SubjectOut(serializers.Serializer):
@@ -171,6 +171,7 @@ class DueRowOut(serializers.Serializer):
     due = DueOut()
     subject = serializers.IntegerField(allow_null=True, help_text="null for counts-only posts")
     grid = serializers.CharField(allow_null=True)
+    grid_name = serializers.CharField(allow_blank=True)
     name = serializers.CharField(required=False)
     address = serializers.CharField(required=False)
     colour = serializers.CharField(required=False)

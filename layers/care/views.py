@@ -350,7 +350,8 @@ def _due_rows(request: Request, viewer: CareViewer, dues: Sequence[VisitDue]) ->
         subject = due.subject
         home = subject_home(subject)
         level = viewer.level(subject, home)
-        row: dict[str, Any] = {"due": due_out(due), "grid": home.grid_code, "subject": None}
+        row: dict[str, Any] = {"due": due_out(due), "grid": home.grid_code,
+                               "grid_name": home.grid_name, "subject": None}
         if level >= Level.MASKED:
             row.update({"subject": subject.pk, "address": home.address,
                         "colour": subject.colour,

@@ -148,7 +148,7 @@ def test_the_overdue_panel_shows_a_dispatcher_the_grid_and_the_due_only(page, li
     assert rows.count() == 1
     assert rows.first.get_attribute("data-grid") == A
     text = rows.first.inner_text()
-    assert A in text and "3" in text  # the grid, and 3 days overdue
+    assert "微网格A" in text and "3" in text  # the grid by name, and 3 days overdue
     assert page.inner_text("#n-care-overdue") == "1"
     panel = page.inner_text("#care")
     assert not any(name in panel for name in names())

@@ -458,7 +458,7 @@
         due.className = "when";
         due.textContent = T.careDaysOverdue.replace("%s", r.due.days_overdue);
         // Only what the answer holds: a name and an address only where this user may see them.
-        var text = (r.grid || "") + " · " + T.due + " " + when(r.due.due_at) +
+        var text = (r.grid_name || r.grid || "") + " · " + T.due + " " + when(r.due.due_at) +
           (r.name ? " · " + r.name : "") + (r.address ? " · " + r.address : "");
         li.append(due, document.createTextNode(text));
         ul.appendChild(li);

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from geogrid.hierarchy import code_lengths
@@ -195,7 +195,10 @@ def care_stats(prefix: str, by: int, first: dt.date, last: dt.date, *,
         "intervals": json.dumps({c: int(care["INTERVAL_DAYS"][c]) for c in COLOURS}),
         "now": now or timezone.now(),
     }
-    with connection.cursor() as cursor:
+    # The planner overestimates months × visits by orders of magnitude, which crosses the JIT
+    # thresholds: compiling took 3 of the 3.4 s of a county-wide year (docs/benchmarks.md).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         records = cursor.fetchall()
     rows = []

@@ -78,6 +78,14 @@ class Conflict(ApiError):
         self.current = dict(current or {})
 
 
+def integrity_conflict(exc: Exception) -> Conflict:
+    """A constraint the database enforces refused a change (another request won a race): 409,
+    naming the constraint."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    name = getattr(diag, "constraint_name", None) or "constraint"
+    return Conflict(_("the register changed meanwhile: %(e)s") % {"e": name})
+
+
 class RateLimited(ApiError):
     status, code = 429, "rate_limited"
 

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from geogrid.actions import ActionRegistry
 from geogrid.capabilities import Capability
-from geogrid.errors import Conflict, NotFound
+from geogrid.errors import Conflict, NotFound, integrity_conflict
 from geogrid.models import Grid
 from geogrid.photos import clean_photos
 from layers.appeals.photos import deleting_on_failure
@@ -136,13 +136,7 @@ def _acting(registry: ActionRegistry, model: Any, pk: int, viewer: CareViewer,
             obj.version += 1
             obj.save(update_fields=["version"])
     except IntegrityError as exc:
-        raise Conflict(_("the register changed meanwhile: %(e)s") % {"e": _constraint(exc)}) \
-            from exc
-
-
-def _constraint(exc: IntegrityError) -> str:
-    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
-    return getattr(diag, "constraint_name", None) or "constraint"
+        raise integrity_conflict(exc) from exc
 
 
 def _event(subject: CareSubject, event: str, at: dt.datetime, actor=None, role: str = "",
@@ -187,8 +181,7 @@ def enrol(viewer: CareViewer, *, person: int, groups: list[str], colour: str,
                 _add_visitor(step, subject, visitor["user"], visitor["role"])
             _propose(step, subject, CareProposal.Kind.ENROL, colour_reason, colour, groups)
     except IntegrityError as exc:
-        raise Conflict(_("the register changed meanwhile: %(e)s") % {"e": _constraint(exc)}) \
-            from exc
+        raise integrity_conflict(exc) from exc
     return subject
 
 

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from geogrid.actions import ActionRegistry
 from geogrid.capabilities import Capability
-from geogrid.errors import Conflict, NotFound
+from geogrid.errors import Conflict, NotFound, integrity_conflict
 from layers.people import identity
 from layers.people.access import Level, Viewer
 from layers.people.inputs import (
@@ -164,13 +164,7 @@ def _acting(registry: ActionRegistry, model: Any, pk: int, viewer: Viewer, name:
                 obj.version += 1
                 obj.save(update_fields=["version"])
     except IntegrityError as exc:
-        raise Conflict(_("the register changed meanwhile: %(e)s") % {"e": _constraint(exc)}) \
-            from exc
-
-
-def _constraint(exc: IntegrityError) -> str:
-    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
-    return getattr(diag, "constraint_name", None) or "constraint"
+        raise integrity_conflict(exc) from exc
 
 
 def _event(step: Step, kind: str, *, household: Household | None = None,

@@ -175,3 +175,12 @@ class DueRowOut(serializers.Serializer):
     name = serializers.CharField(required=False)
     address = serializers.CharField(required=False)
     colour = serializers.CharField(required=False)
+
+
+class ExtraRoundOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    grid = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    colours = serializers.ListField(child=serializers.CharField())
+    subjects = serializers.IntegerField(help_text="visits owed: one per active subject")

@@ -47,6 +47,7 @@ from layers.care.models import CareEvent, CareProposal, CareSubject, Colour, Vis
 from layers.care.serializers import (
     DueOut,
     DueRowOut,
+    ExtraRoundOut,
     ProposalOut,
     SubjectOut,
     SubjectPage,
@@ -437,7 +438,7 @@ class ExtraRoundView(APIView):
 
     @extend_schema(operation_id="care_extra_round", request=ExtraRoundInput,
                    summary="Order an extra round of visits (holiday, bad weather)",
-                   responses={201: serializers.DictField()})
+                   responses={201: ExtraRoundOut})
     def post(self, request: Request) -> Response:
         viewer = viewer_of(request)
         data = ExtraRoundInput(data=request.data)

@@ -8,19 +8,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 from geogrid.dbtriggers import append_only
-
-GROUPS = [  # 嵩阳街道's four groups; more are added as data
-    ("subsistence", "subsistence allowance", "低保人员"),
-    ("hardship", "hardship and special needs", "困难特殊人群"),
-    ("disabled", "persons with disabilities", "残疾人员"),
-    ("severe_mental", "severe mental disorder", "严重精神障碍患者"),
-]
+from layers.care.groups import DEFAULT_GROUPS  # a constant: safe for a migration
 
 
 def add_groups(apps, schema_editor):
     CareGroup = apps.get_model("care", "CareGroup")
-    CareGroup.objects.bulk_create([CareGroup(code=c, name=n, name_zh=z) for c, n, z in GROUPS])
-
+    CareGroup.objects.bulk_create([CareGroup(code=c, name=n, name_zh=z)
+                                   for c, n, z in DEFAULT_GROUPS])
 
 
 class Migration(migrations.Migration):

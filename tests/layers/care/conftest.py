@@ -21,6 +21,7 @@ import pytest
 from geogrid.models import Post
 from layers.care import services
 from layers.care.access import CareViewer
+from layers.care.groups import ensure_default_groups
 from layers.care.models import CareProposal, CareSubject
 from tests.factories import assign, make_user
 from tests.layers.factories import COMMUNITY
@@ -53,6 +54,7 @@ class Ward:
 
 
 def build_ward() -> Ward:
+    ensure_default_groups()  # a flush by an earlier transactional test empties the table
     town = build_town()
     u = town.users
     u["co"] = make_user("grid_worker", username="co")

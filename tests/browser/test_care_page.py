@@ -6,7 +6,6 @@ panel shows a dispatcher the grid and the due, never a name."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 
 import pytest
@@ -14,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
-from layers.care.models import CareGroup, Visit, VisitDue
+from layers.care.models import Visit, VisitDue
 from layers.care.plan import OPEN
 from layers.people.models import Person
 from tests.browser.conftest import js_errors, screenshot
@@ -35,11 +34,8 @@ GPS_IFD = 0x8825
 
 @pytest.fixture
 def ward(transactional_db, settings, tmp_path) -> Ward:
-    """The care ward (tests/layers/care/conftest.py), its s1 (red, visited by gw) overdue.
-    Transactional tests flush what the data migrations loaded: the groups come back first."""
-    groups = importlib.import_module("layers.care.migrations.0001_initial").GROUPS
-    for code, name, name_zh in groups:
-        CareGroup.objects.get_or_create(code=code, defaults={"name": name, "name_zh": name_zh})
+    """The care ward (tests/layers/care/conftest.py, which puts back the groups a flush
+    removed), its s1 (red, visited by gw) overdue."""
     settings.MEDIA_ROOT = tmp_path / "media"
     w = build_ward()
     VisitDue.objects.filter(OPEN, subject=w.subjects["s1"]).update(

@@ -27,6 +27,7 @@ reads are logged like anyone's.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 
@@ -107,3 +108,20 @@ class Grants:
         held = {post for _code, post in self.posts
                 if any(c in POST_CAPABILITIES.get(post, ()) for c in capabilities)}
         return next((str(p) for p in POST_ORDER if p in held), "")
+
+
+class GrantedViewer:
+    """A request's user with their grants read once; a layer's viewer (people, care) adds its
+    levels on top."""
+
+    def __init__(self, user: Any) -> None:  # Any: the views hand in a signed-in user
+        self.user = user
+        self.grants = Grants(user)
+
+    @property
+    def is_super(self) -> bool:
+        return self.grants.is_super
+
+    def may(self, capability: Capability, grid_code: str | None) -> bool:
+        """`capability` on that grid (an object with no grid: superusers only)."""
+        return self.grants.has(capability, grid_code) if grid_code else self.is_super

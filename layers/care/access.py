@@ -28,7 +28,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from geogrid.capabilities import Capability, Grants
+from geogrid.capabilities import Capability, GrantedViewer
 from layers.care.models import CareSubject, CareVisitor
 from layers.people.models import Residence
 from layers.people.serializers import room_label
@@ -91,15 +91,7 @@ def persons_in(roots: list[str], field: str = "person_id") -> Q:
                 .values("person_id")})
 
 
-class CareViewer:
-    def __init__(self, user: Any) -> None:
-        self.user = user
-        self.grants = Grants(user)
-
-    @property
-    def is_super(self) -> bool:
-        return self.grants.is_super
-
+class CareViewer(GrantedViewer):
     @cached_property
     def full_roots(self) -> list[str]:
         return sorted({*self.grants.codes(Capability.CARE_GRID),
@@ -138,9 +130,6 @@ class CareViewer:
         if in_roots(home.grid_code, self.masked_roots):
             return Level.MASKED
         return Level.NONE
-
-    def may(self, capability: Capability, grid_code: str | None) -> bool:
-        return self.grants.has(capability, grid_code) if grid_code else self.is_super
 
     def sees_groups_everywhere_in(self, code: str) -> bool:
         """FULL over the whole subtree `code` (aggregates are then not suppressed)."""

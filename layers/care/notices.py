@@ -7,13 +7,11 @@ name or group — because a backend may send it as an SMS or e-mail.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.utils.translation import gettext as _
 
 from geogrid.capabilities import POST_CAPABILITIES, Capability
 from geogrid.models import Post, StaffAssignment
-from layers.appeals.notifications import local_time, notify, register_kind
+from layers.appeals.notifications import grid_staff, local_time, notify, register_kind
 from layers.care.models import CareProposal, CareVisitor, VisitDue
 
 # The grid worker "on it": the handling posts of the subject's own micro-grid.
@@ -22,13 +20,13 @@ CARE_STAFF_POSTS = tuple(p for p, caps in POST_CAPABILITIES.items()
                          if Capability.CARE_SUBTREE in caps)
 
 
-def staff_of(code: str | None, posts: Iterable[str], *, ancestors: bool) -> list[int]:
-    """Users holding one of `posts` on grid `code` (and, with `ancestors`, above it)."""
+def care_staff_above(code: str | None) -> list[int]:
+    """Community staff and care officers on grid `code` or above it."""
     if not code:
         return []
-    codes = [code[:n] for n in range(1, len(code) + 1)] if ancestors else [code]
     return sorted(set(StaffAssignment.objects.current().filter(
-        grid__code__in=codes, post__in=list(posts), user__is_active=True)
+        grid__code__in=[code[:n] for n in range(1, len(code) + 1)],
+        post__in=list(CARE_STAFF_POSTS), user__is_active=True)
         .values_list("user_id", flat=True)))
 
 
@@ -39,7 +37,7 @@ def visitors_of(subject_id: int) -> list[int]:
 
 
 def proposal_waiting(proposal: CareProposal, grid_code: str | None) -> int:
-    staff = set(staff_of(grid_code, CARE_STAFF_POSTS, ancestors=True)) - {proposal.proposed_by_id}
+    staff = set(care_staff_above(grid_code)) - {proposal.proposed_by_id}
     return notify(staff, None, "care_proposal", subject=proposal.subject_id,
                   proposal=proposal.pk, proposal_kind=proposal.kind)
 
@@ -50,8 +48,8 @@ def proposal_decided(proposal: CareProposal) -> int:
 
 
 def necessary_visit(due: VisitDue, grid_code: str | None) -> int:
-    users = set(visitors_of(due.subject_id)) | set(staff_of(grid_code, GRID_POSTS,
-                                                            ancestors=False))
+    grid_workers = grid_staff(grid_code, GRID_POSTS) if grid_code else []
+    users = set(visitors_of(due.subject_id)) | set(grid_workers)
     return notify(users, None, "care_necessary", subject=due.subject_id, due=due.due_at.isoformat(),
                   trigger=due.trigger)
 

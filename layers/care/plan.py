@@ -61,19 +61,18 @@ def add_necessary(subject: CareSubject, trigger: str, at: dt.datetime, user=None
                                    created_by=user, note=note[:200], warned_at=at)
 
 
-def meet(subject: CareSubject, visit: Visit) -> list[VisitDue]:
+def meet(subject: CareSubject, visit: Visit) -> list[int]:
     """A counting visit meets the open regular due and every 必要访 or extra due ordered
     before it ended (a visit before a trigger does not answer it), and restarts the clock."""
-    met = list(VisitDue.objects.select_for_update().filter(OPEN, subject=subject).filter(
-        Q(kind=VisitDue.Kind.REGULAR) | Q(created_at__lte=visit.ended_at)))
-    for due in met:
-        due.met_at, due.met_by = visit.ended_at, visit
-    VisitDue.objects.bulk_update(met, ["met_at", "met_by"])
+    answered = VisitDue.objects.filter(OPEN, subject=subject).filter(
+        Q(kind=VisitDue.Kind.REGULAR) | Q(created_at__lte=visit.ended_at))
+    met = list(answered.select_for_update().values_list("pk", flat=True))
+    VisitDue.objects.filter(pk__in=met).update(met_at=visit.ended_at, met_by=visit)
     if subject.last_visit_at is None or visit.started_at > subject.last_visit_at:
         subject.last_visit_at = visit.started_at
         subject.save(update_fields=["last_visit_at"])
     schedule_regular(subject, visit.ended_at, visit.recorded_by)
-    return met
+    return met  # the ids of the dues it met
 
 
 def close_all(subject: CareSubject, at: dt.datetime) -> int:

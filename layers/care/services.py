@@ -312,7 +312,7 @@ def record_visit(ref: int, viewer: CareViewer, *, kind: str, mode: str,
             notices.necessary_visit(due, home.grid_code)
         _event(subject, Kind.VISITED, step.at, step.user, step.role, visit=visit.pk, kind=kind,
                mode=mode, counts=visit.counts, far=far, urgent=visit.urgent,
-               met=[d.pk for d in met], appeal=appeal.tracking if appeal else None)
+               met=met, appeal=appeal.tracking if appeal else None)
         return visit
 
 

@@ -20,12 +20,11 @@ import datetime as dt
 from enum import IntEnum
 from functools import cached_property, reduce
 from operator import or_
-from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from geogrid.capabilities import Capability, Grants
+from geogrid.capabilities import Capability, GrantedViewer
 from layers.people.models import BuildingLeaderTerm, MicroUnitLeaderTerm, Residence
 
 
@@ -48,15 +47,7 @@ def open_terms(model, user, on: dt.date | None = None):
                                 since__lte=day)
 
 
-class Viewer:
-    def __init__(self, user: Any) -> None:
-        self.user = user
-        self.grants = Grants(user)
-
-    @property
-    def is_super(self) -> bool:
-        return self.grants.is_super
-
+class Viewer(GrantedViewer):
     @cached_property
     def full_roots(self) -> list[str]:
         return sorted({*self.grants.codes(Capability.GRID),
@@ -116,9 +107,6 @@ class Viewer:
         grid = d.building.grid
         return self.level(grid_code=grid.code if grid else None, micro_unit_id=d.micro_unit_id,
                           building_id=d.building_id, household_id=household.pk)
-
-    def may(self, capability: Capability, grid_code: str | None) -> bool:
-        return self.grants.has(capability, grid_code) if grid_code else self.is_super
 
     def may_report(self, household) -> bool:
         """Leaders of its unit/building, and FULL viewers with the report capability."""

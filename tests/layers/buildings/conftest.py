@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -23,19 +20,8 @@ class SampleRegister:
     manifest: dict
 
 
-@pytest.fixture(scope="session")
-def small_city_files(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("small-city")
-    subprocess.run(
-        [sys.executable, "-m", "fixtures.city", "--scale", "small", "--seed", "1", "--out",
-         str(out)],
-        check=True, capture_output=True,
-    )
-    return out
-
-
 @pytest.fixture(scope="module")
-def sample_register(django_db_setup, django_db_blocker, small_city_files) -> SampleRegister:
+def sample_register(django_db_setup, django_db_blocker, small_city_dir) -> SampleRegister:
     """Loads the small sample (grids, buildings, staff, appeals — the hotline importer geocodes
     its address-only rows) in a transaction that is rolled back, and keeps what the tests ask:
     the register index the geocoder built from the database and the spellings generated from
@@ -51,7 +37,7 @@ def sample_register(django_db_setup, django_db_blocker, small_city_files) -> Sam
 
     with django_db_blocker.unblock(), transaction.atomic():
         load_categories()  # a transactional test before this module may have flushed them
-        report = load_city(LoadParams(small_city_files, workflow_history=False,
+        report = load_city(LoadParams(small_city_dir, workflow_history=False,
                                       progress=False))
         index = address_index()
         rows = list(Building.objects.values_list("id", "source_id", "address", "estate_or_road",
@@ -61,6 +47,6 @@ def sample_register(django_db_setup, django_db_blocker, small_city_files) -> Sam
         ).values_list("name", flat=True)
         register = standards([r[1:] for r in rows], list(names))
         transaction.set_rollback(True)
-    manifest = json.loads((small_city_files / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((small_city_dir / "manifest.json").read_text(encoding="utf-8"))
     return SampleRegister(index, {r[0]: r[1] for r in rows}, {r[1]: r[0] for r in rows},
                           spellings(register), report.appeals_unlocated, manifest)

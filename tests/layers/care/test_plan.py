@@ -175,3 +175,19 @@ def test_an_extra_round_owes_a_visit_to_each_active_subject_of_the_colours_in_th
     home = visit(ward.subjects["s1"], users["gw"], ago=dt.timedelta(0))
     assert VisitDue.objects.filter(subject=ward.subjects["s1"], kind="extra",
                                    met_by=home).count() == 2
+
+
+def test_the_command_run_twice_tells_nobody_the_second_time(ward):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    s2 = ward.subjects["s2"]
+    VisitDue.objects.filter(subject=s2, kind="regular", met_at__isnull=True).update(
+        due_at=timezone.now() - 4 * DAY)  # due and past the escalation point
+    first, second = StringIO(), StringIO()
+    call_command("care_reminders", stdout=first)
+    call_command("care_reminders", stdout=second)
+    assert "care staff told: 1" in first.getvalue()
+    assert notified(ward.users["cs"], "care_overdue", s2) == 1
+    assert "notifications: 0" in second.getvalue()

@@ -52,11 +52,23 @@ class Capability(StrEnum):
     CARE_LIST = "care.list"  # the subtree's subjects masked, without groups
     CARE_UNMASK = "care.unmask"  # open one subject's groups and identifiers, with a reason
     CARE_COUNTS = "care.counts"  # aggregates, small cells suppressed
+    # Participation (layers.wishes, layers.volunteering, layers.shop, layers.placards).
+    WISH_GRID = "wishes.grid"  # wishes of the grids in full; post and confirm for a resident
+    WISH_REVIEW = "wishes.review"  # review and publish, direct to a volunteer, settle disputes
+    WISH_COUNTS = "wishes.counts"  # wishes per grid and state
+    POINTS_VERIFY = "points.verify"  # verify service records, post earns, restock shops
+    POINTS_REVERSE = "points.reverse"  # reverse entries, adjust balances, read ledgers
+    POINTS_COUNTS = "points.counts"  # points earned, redeemed, outstanding per grid
+    PLACARD_MANAGE = "placards.manage"  # create, print and revoke placards
 
 
 _C = Capability
-_GRID_WORK = frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS, _C.CARE_GRID, _C.CARE_COUNTS})
+_FIGURES = frozenset({_C.WISH_COUNTS, _C.POINTS_COUNTS})
+_GRID_WORK = frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS, _C.CARE_GRID, _C.CARE_COUNTS,
+                        _C.WISH_GRID, _C.PLACARD_MANAGE}) | _FIGURES
 _CARE_STAFF = frozenset({_C.CARE_SUBTREE, _C.CARE_UNMASK, _C.CARE_COUNTS})
+_PARTICIPATION_STAFF = frozenset({_C.WISH_GRID, _C.WISH_REVIEW, _C.POINTS_VERIFY,
+                                  _C.PLACARD_MANAGE}) | _FIGURES
 POST_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Post.MICRO_UNIT_LEADER: frozenset({_C.OWN_UNIT}),
     Post.BUILDING_LEADER: frozenset({_C.OWN_UNIT}),
@@ -64,13 +76,14 @@ POST_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Post.GRID_LEADER: _GRID_WORK,
     Post.ZONE_LEADER: _GRID_WORK,
     Post.COMMUNITY_STAFF: frozenset({_C.SUBTREE, _C.REPORT, _C.VERIFY, _C.UNMASK, _C.IMPORT,
-                                     _C.EXPORT, _C.COUNTS}) | _CARE_STAFF,
+                                     _C.EXPORT, _C.COUNTS}) | _CARE_STAFF | _PARTICIPATION_STAFF,
     Post.SUBDISTRICT_STAFF: frozenset({_C.SUBTREE, _C.REPORT, _C.VERIFY, _C.UNMASK, _C.IMPORT,
                                        _C.EXPORT, _C.COUNTS, _C.CARE_LIST, _C.CARE_UNMASK,
-                                       _C.CARE_COUNTS}),
+                                       _C.CARE_COUNTS, _C.POINTS_REVERSE})
+    | _PARTICIPATION_STAFF,
     Post.CARE_OFFICER: _CARE_STAFF,
-    Post.DISPATCHER: frozenset({_C.COUNTS, _C.CARE_COUNTS}),
-    Post.MANAGER: frozenset({_C.COUNTS, _C.CARE_COUNTS}),
+    Post.DISPATCHER: frozenset({_C.COUNTS, _C.CARE_COUNTS}) | _FIGURES,
+    Post.MANAGER: frozenset({_C.COUNTS, _C.CARE_COUNTS}) | _FIGURES,
 }
 # Strongest first: the post named in the access log is the first of these the user holds.
 POST_ORDER = (Post.SUBDISTRICT_STAFF, Post.COMMUNITY_STAFF, Post.CARE_OFFICER, Post.ZONE_LEADER,

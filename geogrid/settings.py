@@ -93,6 +93,10 @@ INSTALLED_APPS = [
     "layers.analytics",
     "layers.people",
     "layers.care",
+    "layers.volunteering",
+    "layers.shop",
+    "layers.wishes",
+    "layers.placards",
     "importers",
     "maps",
     "fixtures",
@@ -464,6 +468,23 @@ GEOGRID["CARE"] = {
         "blue": ("home", "paired", "third_party", "chat", "relative"),
     },
     "MIN_CELL": 5,  # aggregates for counts-only posts suppress cells below this
+}
+# Participation (docs/participation.md). Each block belongs to its layer app.
+GEOGRID["WISHES"] = {  # layers.wishes
+    "MAX_VALUE_YUAN": 500,  # a wish's estimated value is at most this
+    "PUBLISH_DAYS": 30,  # a published wish stays on the wall this long
+    "CLAIM_DAYS": 7,  # a claim is due this many days after it was made
+    "CLAIM_GRACE_DAYS": 2,  # … and times out this many days after that
+    "DIRECT_ACCEPT_DAYS": 2,  # a volunteer accepts a wish directed to them within this
+    "MAX_ACTIVE_CLAIMS": 3,  # live claims per claimant
+}
+GEOGRID["POINTS"] = {  # layers.volunteering and layers.shop
+    "VALID_YEARS": None,  # points expire this many years after they were earned (None: never)
+    "YUAN_PER_POINT": 1,  # the value used in reports (等值商品)
+    "PICKUP_DAYS": 7,  # a reserved redemption expires this many days later
+}
+GEOGRID["PLACARDS"] = {  # layers.placards
+    "PIN_MOVED_METRES": 150,  # a pin moved farther than this is assigned by the pin
 }
 GEOGRID["RETENTION_DAYS"] = {
     "moved_out": 3 * 365,  # persons with no residence here for this long are purged

@@ -14,10 +14,18 @@ urlpatterns = [
     path("api/v1/", include("layers.appeals.urls")),
     path("api/v1/people/", include("layers.people.urls")),
     path("api/v1/care/", include("layers.care.urls")),
+    path("api/v1/volunteering/", include("layers.volunteering.urls")),
+    path("api/v1/shop/", include("layers.shop.urls")),
+    path("api/v1/wishes/", include("layers.wishes.urls")),
+    path("api/v1/placards/", include("layers.placards.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger's start-up script as a URL: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("layers.analytics.urls")),
+    path("", include("layers.volunteering.page_urls")),
+    path("", include("layers.shop.page_urls")),
+    path("", include("layers.wishes.page_urls")),
+    path("", include("layers.placards.page_urls")),
     path("", include("maps.urls")),
 ]
 

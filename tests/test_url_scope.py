@@ -52,6 +52,10 @@ from tests.layers.care import subject_url_rules as care_url_rules
 from tests.layers.care import url_rules as care_stats_rules
 from tests.layers.factories import COMMUNITY, DISTRICT, A, B, box, make_city
 from tests.layers.people import url_rules as people_url_rules
+from tests.layers.placards import url_rules as placards_url_rules
+from tests.layers.shop import url_rules as shop_url_rules
+from tests.layers.volunteering import url_rules as volunteering_url_rules
+from tests.layers.wishes import url_rules as wishes_url_rules
 from tests.maps import care_url_rules as care_page_rules
 
 pytestmark = pytest.mark.django_db
@@ -662,6 +666,10 @@ RULES.update(care_url_rules.care_rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POIN
 RULES.update(care_page_rules.page_rules(ROLES + PEOPLE_ROLES))
 RULES.update(care_stats_rules.stats_rules(
     ROLES + PEOPLE_ROLES, {name: code for code, name in _TARGET_NAMES.items()}))
+
+# Participation (tests/layers/{volunteering,shop,wishes,placards}/url_rules.py).
+for _layer in (volunteering_url_rules, shop_url_rules, wishes_url_rules, placards_url_rules):
+    RULES.update(_layer.rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
 
 NAMESPACE_RULES: dict[str, Rule] = {"admin": admin_site}
 

@@ -1,0 +1,5 @@
+"""The volunteering layer's pages (outside /api/)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

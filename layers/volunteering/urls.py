@@ -1,0 +1,7 @@
+"""/api/v1/volunteering/…"""
+
+from django.urls import path  # noqa: F401
+
+app_name = "volunteering"
+
+urlpatterns: list = []

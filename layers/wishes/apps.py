@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WishesConfig(AppConfig):
+    """Micro-wishes (微心愿): posting, review, the wall, claims, delivery, confirmation."""
+
+    name = "layers.wishes"
+    label = "wishes"
+    verbose_name = _("Micro-wishes")
+    default_auto_field = "django.db.models.BigAutoField"

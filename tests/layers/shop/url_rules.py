@@ -1,0 +1,12 @@
+"""Rules of tests/test_url_scope.py for the shop endpoints (layers/shop/urls.py and its
+pages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def rules(roles: tuple[str, ...], target_names: dict[str, str],
+          point: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    """URL name → rule, for every pattern of the layer."""
+    return {}

@@ -57,6 +57,7 @@ from layers.care.models import (
     VisitDue,
 )
 from layers.care.photos import store_visit_photos
+from layers.care.points import award_visit
 from layers.people.access import open_terms
 from layers.people.models import BuildingLeaderTerm, MicroUnitLeaderTerm, Person
 
@@ -306,6 +307,7 @@ def record_visit(ref: int, viewer: CareViewer, *, kind: str, mode: str,
             counts=plan.counts(mode, subject.colour), appeal=appeal, recorded_at=step.at)
         store_visit_photos(visit, cleaned, saved)
         met = plan.meet(subject, visit) if visit.counts else []
+        award_visit(visit, step.user)
         if visit.urgent:
             due = plan.add_necessary(subject, VisitDue.Trigger.URGENT_FINDING, step.at,
                                      step.user)

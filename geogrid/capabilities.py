@@ -19,6 +19,12 @@ open one record with a reason; dispatchers and managers see aggregates with smal
 suppressed. Building and micro-unit leaders and volunteers see only the subjects they are
 assigned to visit, never the group (layers.care.access).
 
+Participation (layers.wishes, layers.volunteering, layers.shop, layers.placards): grid workers see
+the wishes of their grids in full and post or confirm for a resident; community staff review
+wishes, settle disputes, verify volunteer service and restock shops; subdistrict staff also
+reverse ledger entries; everyone with counts sees wish and points figures. Volunteers, shop
+operators and partner units are not posts: their rows in those layers say what they may do.
+
 Which units and buildings a leader holds is the people layer's business (its leader terms);
 this module answers per grid code. Superusers hold every capability everywhere, and their
 reads are logged like anyone's.

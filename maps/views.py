@@ -33,6 +33,7 @@ from layers.appeals.models import OPEN_STATUSES, Appeal, Category, Channel
 from layers.appeals.transitions import APPEAL_ACTIONS
 from layers.buildings.models import Building
 from layers.care.models import CareVisitor
+from layers.placards.pages import placard_page_context
 from maps.basemaps import map_config
 from maps.icons import symbol_for
 
@@ -116,20 +117,34 @@ def _report_strings() -> dict:
     }
 
 
+def _report_context(patrol: bool) -> dict:
+    return {
+        "patrol": patrol,
+        "channel": Channel.PATROL if patrol else Channel.MOBILE,
+        "categories": _categories(),
+        "strings": _report_strings(),
+        "max_description": settings.GEOGRID.get("APPEAL_DESCRIPTION_MAX_CHARS", 2000),
+    }
+
+
 def report(request: HttpRequest) -> HttpResponse:
     """/m/ — the phone page: anyone may report; a logged-in grid worker files patrol reports."""
     patrol = request.user.is_authenticated and has_role(request.user, Role.GRID_WORKER)
-    return page(
-        request,
-        "maps/m/report.html",
-        {
-            "patrol": patrol,
-            "channel": Channel.PATROL if patrol else Channel.MOBILE,
-            "categories": _categories(),
-            "strings": _report_strings(),
-            "max_description": settings.GEOGRID.get("APPEAL_DESCRIPTION_MAX_CHARS", 2000),
-        },
-    )
+    return page(request, "maps/m/report.html", _report_context(patrol))
+
+
+def placard_report(request: HttpRequest, token: str) -> HttpResponse:
+    """/q/<token> — the report page opened by a QR placard (layers.placards): located at the
+    placard, the grid and the 四长 board read now, the scan counted; 404 for an unknown code,
+    410 for a revoked one, 429 when an address scans too often (the `locate` limit)."""
+    context = placard_page_context(request, token)
+    if "refusal" in context:
+        response = page(request, "placards/refused.html", context)
+        response.status_code = context["status"]
+        for name, value in context.get("headers", {}).items():
+            response[name] = value
+        return response
+    return page(request, "placards/scan.html", {**_report_context(False), **context})
 
 
 def follow(request: HttpRequest, tracking: str) -> HttpResponse:

@@ -17,6 +17,9 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # Fonts so that Chinese text and category symbols render in browser tests and screenshots.
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
+# A CJK font with TrueType outlines that reportlab can embed in the placards' PDF sheets
+# (it cannot embed the CFF outlines of Noto Sans CJK).
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system: PostgreSQL 15, PostGIS 3, GDAL, gettext, npm and Chromium present"

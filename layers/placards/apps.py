@@ -9,3 +9,6 @@ class PlacardsConfig(AppConfig):
     label = "placards"
     verbose_name = _("QR placards")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from layers.placards import notices  # noqa: F401  (registers the notification text)

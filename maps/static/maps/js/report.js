@@ -11,6 +11,8 @@
   var pinned = false;
   var seq = 0;
   var api = GeoGrid.api;
+  // Opened from a QR placard (/q/<token>): start at the placard, submit through it.
+  var placard = GeoGrid.readJson("placard");
 
   function describe(result) {
     if (!result.grid) return T.unlocated;
@@ -55,6 +57,12 @@
   map.on("moveend", drawOutlines);
   drawOutlines();
 
+  if (placard) {
+    var here = L.latLng(placard.lat, placard.lon);
+    map.setView(here, Math.max(map.getZoom(), 17));
+    place(here);
+  }
+
   map.on("click", function (e) { place(e.latlng); });
   marker.on("dragend", function () { locate(marker.getLatLng()); });
 
@@ -87,7 +95,8 @@
     if (data.getAll("photos").every(function (f) { return !f.size; })) data.delete("photos");
     var button = document.getElementById("submit");
     button.disabled = true;
-    api.post("/api/v1/appeals/", data).then(function (created) {
+    if (placard) { data.delete("channel"); data.delete("crs"); }
+    api.post(placard ? placard.submit : "/api/v1/appeals/", data).then(function (created) {
       button.disabled = false;
       api.clearErrors(form);
       form.hidden = true;

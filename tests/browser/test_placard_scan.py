@@ -1,0 +1,126 @@
+"""Scanning a QR placard on a phone: the report page opens at the placard with the 四长 board,
+a report goes in with channel qr_code, the building and the micro-grid of the moment, and the
+current leaders are told; a boundary edit re-routes the same placard; revoked and unknown codes
+are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from layers.appeals.models import Appeal, Notification
+from layers.people.models import MicroUnitLeaderTerm
+from layers.placards import services
+from layers.placards.models import PlacardScanDay
+from tests.browser.conftest import js_errors, screenshot
+from tests.factories import make_user
+from tests.layers.factories import A, B, C
+from tests.layers.placards.factories import build_world, placard
+from tests.layers.placards.test_report import move_edge_south
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("categories"),
+]
+
+
+def report(phone, url: str, grid: str, description: str) -> Appeal:
+    phone.goto(url)
+    # The page locates itself at the placard: no tap needed.
+    phone.wait_for_function(f"() => document.getElementById('where').dataset.grid === '{grid}'")
+    phone.click("label.cat:has(input[value='E0102'])")
+    phone.fill("textarea[name=description]", description)
+    phone.click("#submit")
+    phone.wait_for_selector("#done:not([hidden])")
+    return Appeal.objects.get(tracking=phone.inner_text("#tracking"))
+
+
+def test_a_scan_reports_to_the_current_leaders_at_once(phone, live_server):
+    w = build_world()
+    p = placard(w)  # building a1, unit 1: micro-unit U1, micro-grid A
+    today = dt.date.today()
+    MicroUnitLeaderTerm.objects.filter(micro_unit=w.units["U1"]).update(
+        until=today - dt.timedelta(days=1))
+    new_leader = make_user(first_name="新任单元长")
+    MicroUnitLeaderTerm.objects.create(micro_unit=w.units["U1"], user=new_leader, since=today)
+
+    phone.goto(f"{live_server.url}/q/{p.token}")
+    assert phone.viewport_size == {"width": 390, "height": 844}
+    board = phone.inner_text("#placard-board")
+    for shown in ("沙县区洋坊新村9幢1单元", "leader 1", "0598-1000000", "片长赵", "13900000004",
+                  "楼长孙", "13900000003", "新任单元长"):
+        assert shown in board, shown
+    assert "单元长一" not in board  # the former leader is gone from the board
+    screenshot(phone, "placard-scan-phone")
+    appeal = report(phone, f"{live_server.url}/q/{p.token}", A, "楼道灯坏了")
+    assert appeal.channel == "qr_code" and appeal.grid.code == A
+    assert appeal.building_id == w.buildings["a1"].pk and appeal.reporter is None
+    told = set(Notification.objects.filter(appeal=appeal, kind="placard_report")
+               .values_list("user_id", flat=True))
+    u = w.users
+    assert told == {new_leader.pk, u["bl1"].pk, u["gl_a"].pk, u["gw_a"].pk}
+    assert u["mul1"].pk not in told
+    day = PlacardScanDay.objects.get(placard=p)
+    assert (day.scans, day.reports) == (2, 1)
+    assert js_errors(phone) == []
+
+
+def test_after_a_boundary_edit_the_same_placard_routes_to_the_new_grid(phone, live_server):
+    w = build_world()
+    p = placard(w, "building", building="c1")  # near the B|C edge, in C
+    url = f"{live_server.url}/q/{p.token}"
+    before = report(phone, url, C, "路灯不亮")
+    assert before.grid.code == C
+    move_edge_south(w, 26.398)
+    after = report(phone, url, B, "路灯还是不亮")
+    assert after.grid.code == B and after.building_id == w.buildings["c1"].pk
+    assert w.users["gw_b"].pk in set(Notification.objects.filter(appeal=after)
+                                     .values_list("user_id", flat=True))
+    assert js_errors(phone) == []
+
+
+def test_revoked_and_unknown_codes_are_refused(phone, live_server):
+    w = build_world()
+    p = placard(w)
+    services.revoke(p.pk, w.viewer("root"), reason="已更换")
+    response = phone.goto(f"{live_server.url}/q/{p.token}")
+    assert response.status == 410
+    assert phone.query_selector("#report") is None
+    assert "不再受理" in phone.inner_text("#placard-refused") or phone.inner_text("h1")
+    response = phone.goto(f"{live_server.url}/q/{'Q' * 26}")
+    assert response.status == 404
+    assert not Appeal.objects.exists()
+
+
+def test_the_dashboard_layer_shows_the_users_placards_by_status(page, live_server):
+    """maps/static/maps/js/dashboard-placards.js on a map page: grid worker of A sees A's
+    placards (the revoked one grey), scans in the popup; B's shop is not theirs."""
+    from tests.browser.test_people_dashboard import login
+
+    w = build_world()
+    active = placard(w)
+    gone = placard(w, unit_no=2)
+    services.revoke(gone.pk, w.viewer("root"), reason="已更换")
+    services.create_placard(w.viewer("root"), kind="shop", name="老王小吃", lon=117.806,
+                            lat=26.405)
+    PlacardScanDay.objects.create(placard=active, day=dt.date.today(), scans=7, reports=2)
+    w.users["gw_a"].username = "gw-a"
+    w.users["gw_a"].save()
+    login(page, live_server.url, "gw-a", "/m/")
+    page.add_script_tag(url=f"{live_server.url}/static/maps/js/dashboard-placards.js")
+    count = page.evaluate("""() => new Promise(resolve => {
+        const map = GeoGrid.maps.report;
+        map.once("placards:loaded", e => resolve(e.count));
+        window.placardLayer = GeoGrid.placards.addLayer(map, "/api/v1/placards/");
+    })""")
+    assert count == 2
+    colours = page.evaluate("""() => window.placardLayer.getLayers()
+        .map(l => [l.feature.properties.status, l.options.fillColor]).sort()""")
+    assert colours == [["active", "#1a7f37"], ["revoked", "#9a9a9a"]]
+    popup = page.evaluate("""() => { const l = window.placardLayer.getLayers()
+        .find(l => l.feature.properties.status === "active"); l.openPopup();
+        return l.getPopup().getElement().innerText; }""")
+    assert "扫码 7" in popup and "反映 2" in popup and "打印" in popup
+    assert js_errors(page) == []

@@ -470,8 +470,10 @@ GEOGRID["CARE"] = {
     "MIN_CELL": 5,  # aggregates for counts-only posts suppress cells below this
 }
 # Participation (docs/participation.md). Each block belongs to its layer app.
-GEOGRID["WISHES"] = {  # layers.wishes
-    "MAX_VALUE_YUAN": 500,  # a wish's estimated value is at most this
+GEOGRID["WISHES"] = {  # layers.wishes (docs/wishes.md)
+    # A wish's estimated value is at most this; the database CHECK holds 500 (a larger value
+    # needs a migration of wishes.Wish's constraint too).
+    "MAX_VALUE_YUAN": 500,
     "PUBLISH_DAYS": 30,  # a published wish stays on the wall this long
     "CLAIM_DAYS": 7,  # a claim is due this many days after it was made
     "CLAIM_GRACE_DAYS": 2,  # … and times out this many days after that
@@ -482,9 +484,17 @@ GEOGRID["POINTS"] = {  # layers.volunteering and layers.shop
     "VALID_YEARS": None,  # points expire this many years after they were earned (None: never)
     "YUAN_PER_POINT": 1,  # the value used in reports (等值商品)
     "PICKUP_DAYS": 7,  # a reserved redemption expires this many days later
+    "SPEND_SCOPE": "community",  # a volunteer redeems at their community's shops, or "district"
+    "CARD_MINUTES": 10,  # a volunteer's counter card code is valid this long (and the one before)
 }
-GEOGRID["PLACARDS"] = {  # layers.placards
+GEOGRID["PLACARDS"] = {  # layers.placards (docs/placards.md)
     "PIN_MOVED_METRES": 150,  # a pin moved farther than this is assigned by the pin
+    # The address printed in the QR codes: https://host (no trailing slash); "" = the address
+    # the sheet was requested on. Printed codes outlive deployments: set it in production.
+    "BASE_URL": os.environ.get("GEOGRID_PLACARD_BASE_URL", "").rstrip("/"),
+    "REPRINT_NEW_TOKEN": True,  # a reprint gets a new token and revokes the old one
+    "BOARD_UNIT_LEADERS_MAX": 6,  # micro-unit leaders named on a building's board
+    "BULK_MAX": 20_000,  # placards one bulk request may create
 }
 GEOGRID["RETENTION_DAYS"] = {
     "moved_out": 3 * 365,  # persons with no residence here for this long are purged

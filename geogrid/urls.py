@@ -24,8 +24,6 @@ urlpatterns = [
     path("", include("layers.analytics.urls")),
     path("", include("layers.volunteering.page_urls")),
     path("", include("layers.shop.page_urls")),
-    path("", include("layers.wishes.page_urls")),
-    path("", include("layers.placards.page_urls")),
     path("", include("maps.urls")),
 ]
 

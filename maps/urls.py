@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from maps import care, unit, views
+from maps import care, unit, views, wishes
 from maps.reports.views import map_report_download
 
 urlpatterns = [
@@ -10,6 +10,9 @@ urlpatterns = [
     path("m/follow/<str:tracking>/", views.follow, name="follow"),
     path("m/unit/", unit.unit_page, name="unit"),
     path("m/care/", care.care_page, name="care-visits"),
+    path("m/wishes/", wishes.wishes_page, name="wishes-page"),
+    # The address printed in the placards' QR codes (layers.placards): short on purpose.
+    path("q/<str:token>", views.placard_report, name="placard-scan"),
     path("maps/grids/", views.grid_editor, name="grid-editor"),
     path("maps/dispatch/", views.dispatch, name="dispatch"),
     path("maps/report.html", map_report_download, name="map-report"),

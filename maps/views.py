@@ -41,7 +41,8 @@ from maps.icons import symbol_for
 def navigation(request: HttpRequest) -> list[dict]:
     """The screens this user may open, in the order they use them."""
     user = request.user
-    items = [("home", _("Overview")), ("report", _("Report a problem"))]
+    items = [("home", _("Overview")), ("report", _("Report a problem")),
+             ("wishes-page", _("Micro-wishes"))]
     if user.is_authenticated and (user.is_superuser or has_role(user, Role.DISPATCHER)):
         items.append(("dispatch", _("Dispatch")))
     if user.is_authenticated and _may_edit_grids(user):

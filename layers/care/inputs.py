@@ -23,6 +23,9 @@ from layers.care.models import (
     Visit,
     VisitDue,
 )
+from layers.wishes.models import MAX_VALUE_YUAN, TITLE_MAX
+from layers.wishes.models import TEXT_MAX as WISH_TEXT_MAX
+from layers.wishes.models import Category as WishCategory
 
 SKEW = dt.timedelta(minutes=5)  # a phone's clock may run a little ahead
 BACKDATE = dt.timedelta(days=30)  # a visit may be recorded up to this long after it happened
@@ -124,8 +127,22 @@ class VisitInput(serializers.Serializer):
                                   label=_("follow-up appeal text"))
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
                                    max_length=4, label=_("photos (the door, the activity)"))
+    # A need the visit found that a volunteer could meet: a micro-wish for the household
+    # (layers.wishes), reviewed like any wish. Only with a concern or an urgent finding.
+    wish_category = serializers.ChoiceField(choices=WishCategory.choices, required=False,
+                                            default="", label=_("follow-up wish category"))
+    wish_title = StrictCharField(max_length=TITLE_MAX, required=False, allow_blank=True,
+                                 default="", label=_("follow-up wish: what is needed"))
+    wish_public_title = StrictCharField(max_length=TITLE_MAX, required=False, allow_blank=True,
+                                        default="", label=_("follow-up wish: title on the wall"))
+    wish_description = StrictCharField(max_length=WISH_TEXT_MAX, required=False,
+                                       allow_blank=True, default="")
+    wish_est_value = serializers.IntegerField(min_value=0, max_value=MAX_VALUE_YUAN,
+                                              required=False, default=None,
+                                              label=_("follow-up wish: estimated value (yuan)"))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["wish"] = self._wish(attrs)
         now = timezone.now()
         started, ended = attrs["started_at"], attrs["ended_at"]
         if ended < started:
@@ -151,7 +168,25 @@ class VisitInput(serializers.Serializer):
                 "an urgent finding needs a follow-up appeal: choose its category")})
         if attrs["appeal_category"] and not attrs["appeal_text"].strip():
             raise serializers.ValidationError({"appeal_text": _("describe the problem")})
+        if attrs["wish"] and not any(attrs[a] in (Finding.URGENT, Finding.CONCERN)
+                                     for a in FINDING_AREAS):
+            raise serializers.ValidationError({"wish_title": _(
+                "only a visit with a concern or an urgent finding raises a wish")})
         return attrs
+
+    @staticmethod
+    def _wish(attrs: dict[str, Any]) -> dict[str, Any] | None:
+        """The follow-up wish's fields, all or none: a title needs a category and a value."""
+        wish = {k: attrs.pop("wish_" + k) for k in
+                ("category", "title", "public_title", "description", "est_value")}
+        if not wish["title"].strip():
+            if wish["category"] or wish["est_value"] is not None:
+                raise serializers.ValidationError({"wish_title": _("say what is needed")})
+            return None
+        for name in ("category", "est_value"):
+            if wish[name] in ("", None):
+                raise serializers.ValidationError({"wish_" + name: _("required with a wish")})
+        return wish
 
 
 class ExtraRoundInput(serializers.Serializer):

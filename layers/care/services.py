@@ -283,11 +283,12 @@ def record_visit(ref: int, viewer: CareViewer, *, kind: str, mode: str,
                  safety: str, family_care: str, services: str, living_note: str = "",
                  safety_note: str = "", family_care_note: str = "", services_note: str = "",
                  suggested_colour: str = "", appeal_category: str = "", appeal_text: str = "",
-                 photos: list | tuple = (), note: str = "",
+                 photos: list | tuple = (), note: str = "", wish: dict | None = None,
                  version: int | None = None) -> Visit:
     """The visit as recorded on the phone. Far from the home (上门 only) it is flagged; when its
     mode counts for the colour it meets the open dues and restarts the clock; an urgent finding
-    raises the follow-up appeal and a 必要访 within 24 hours — all in this one transaction."""
+    raises the follow-up appeal and a 必要访 within 24 hours; a need a volunteer could meet
+    raises a micro-wish for the household (`wish`) — all in this one transaction."""
     cleaned = clean_photos(list(photos))
     with deleting_on_failure() as saved, _subject(ref, viewer, "record_visit") as step:
         subject: CareSubject = step.obj
@@ -308,14 +309,26 @@ def record_visit(ref: int, viewer: CareViewer, *, kind: str, mode: str,
         store_visit_photos(visit, cleaned, saved)
         met = plan.meet(subject, visit) if visit.counts else []
         award_visit(visit, step.user)
+        raised = _wish_follow_up(visit, step.user, wish)
         if visit.urgent:
             due = plan.add_necessary(subject, VisitDue.Trigger.URGENT_FINDING, step.at,
                                      step.user)
             notices.necessary_visit(due, home.grid_code)
         _event(subject, Kind.VISITED, step.at, step.user, step.role, visit=visit.pk, kind=kind,
                mode=mode, counts=visit.counts, far=far, urgent=visit.urgent,
-               met=met, appeal=appeal.tracking if appeal else None)
+               met=met, appeal=appeal.tracking if appeal else None,
+               wish=raised.code if raised else None)
         return visit
+
+
+def _wish_follow_up(visit: Visit, user: Any, wish: dict | None) -> Any:
+    """The follow-up micro-wish (layers.wishes.care): the household's, the subject the wisher,
+    posted by the visitor; its public title never says the household is a care subject."""
+    if not wish:
+        return None
+    from layers.wishes.care import wish_from_visit
+
+    return wish_from_visit(visit, user, **wish)
 
 
 def _distance_m(point: Point | None, home: Point | None) -> float | None:

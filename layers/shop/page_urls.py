@@ -1,5 +1,9 @@
-"""The shop layer's pages (outside /api/)."""
+"""The shop layer's pages (outside /api/): the operator's counter page."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from layers.shop import pages
+
+urlpatterns = [
+    path("m/shop/", pages.counter_page, name="shop-counter-page"),
+]

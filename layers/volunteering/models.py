@@ -11,6 +11,13 @@
   UPDATE and DELETE), signed in a chain per account, each with a unique idempotency key and the
   balance after it; a correction is a reversal entry, at most one per entry. The account's
   cached balance is updated in the same transaction and may never go below zero (CHECK).
+- `VolunteerApplication`: a resident asks to serve a community; community staff approve (the
+  approval creates the Volunteer) or reject — never the applicant themselves.
+- `ServiceRecord` 志愿服务记录: an activity, its community grid, date and hours (0 < h ≤ 24);
+  submitted by the volunteer or staff, verified or rejected by POINTS_VERIFY staff, never by the
+  volunteer (a trigger checks it). Verification earns points by the `service_hour` rule once.
+- `PointsAdjustment`: points added or taken outside the rules (a lost paper record, a data-entry
+  error). Proposed by one POINTS_REVERSE holder and approved by another (four eyes, a CHECK).
 """
 
 from __future__ import annotations
@@ -174,3 +181,149 @@ class PointsEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount:+d} → {self.balance_after}"
+
+
+NOTE_MAX = 200
+
+
+class VolunteerApplication(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+", verbose_name=_("applicant"))
+    community = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("community"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Volunteer.Kind.choices,
+                            default=Volunteer.Kind.VOLUNTEER)
+    display_name = models.CharField(_("display name"), max_length=40)
+    note = models.CharField(_("note"), max_length=NOTE_MAX, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    applied_at = models.DateTimeField(_("applied at"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=NOTE_MAX, blank=True)
+    volunteer = models.OneToOneField(Volunteer, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="application", verbose_name=_("volunteer"))
+
+    class Meta:
+        verbose_name = _("volunteer application")
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(status="pending"),
+                                    name="volunteer_application_one_pending"),
+            models.CheckConstraint(condition=~Q(decided_by=F("user")),
+                                   name="volunteer_application_four_eyes"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="volunteer_application_decided"),
+            models.CheckConstraint(condition=~Q(status="approved") | Q(volunteer__isnull=False),
+                                   name="volunteer_application_approved_volunteer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.status})"
+
+
+class ServiceRecord(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("submitted")
+        VERIFIED = "verified", _("verified")
+        REJECTED = "rejected", _("rejected")
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT,
+                                  related_name="service_records", verbose_name=_("volunteer"))
+    activity = models.CharField(_("activity"), max_length=100)
+    # Where the service was given: the community or a grid below it (the figures' grid).
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("grid"))
+    served_on = models.DateField(_("served on"))
+    hours = models.DecimalField(_("hours"), max_digits=4, decimal_places=1)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.SUBMITTED)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("submitted by"))
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("verified by"))
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("rejected by"))
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    reject_reason = models.CharField(_("reason for rejecting"), max_length=NOTE_MAX, blank=True)
+    # The earn entry of its verification (none when the rule's caps left nothing to earn) and
+    # the reversal of it when a verified record is rejected.
+    entry = models.OneToOneField(PointsEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("points entry"))
+    reversal = models.OneToOneField(PointsEntry, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("reversal entry"))
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("service record")
+        indexes = [models.Index(fields=["volunteer", "served_on"], name="service_record_vol"),
+                   models.Index(fields=["status", "grid"], name="service_record_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0, hours__lte=24),
+                                   name="service_record_hours"),
+            models.CheckConstraint(
+                condition=~Q(status="verified")
+                | Q(verified_by__isnull=False, verified_at__isnull=False),
+                name="service_record_verified_by"),
+            models.CheckConstraint(
+                condition=~Q(status="rejected")
+                | Q(rejected_by__isnull=False, rejected_at__isnull=False),
+                name="service_record_rejected_by"),
+            models.CheckConstraint(condition=Q(reversal__isnull=True) | Q(entry__isnull=False),
+                                   name="service_record_reversal_of_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity} {self.served_on} {self.hours} h"
+
+
+class PointsAdjustment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT,
+                                related_name="adjustments", verbose_name=_("account"))
+    amount = models.IntegerField(_("points"))
+    reason = models.CharField(_("reason"), max_length=NOTE_MAX)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("proposed by"))
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    entry = models.OneToOneField(PointsEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("points entry"))
+
+    class Meta:
+        verbose_name = _("points adjustment")
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="points_adjustment_not_zero"),
+            models.CheckConstraint(condition=~Q(decided_by=F("proposed_by")),
+                                   name="points_adjustment_four_eyes"),
+            models.CheckConstraint(condition=~Q(status="approved") | Q(entry__isnull=False),
+                                   name="points_adjustment_approved_entry"),
+            models.UniqueConstraint(fields=["account"], condition=Q(status="pending"),
+                                    name="points_adjustment_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} ({self.status})"

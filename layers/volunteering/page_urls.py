@@ -1,5 +1,10 @@
-"""The volunteering layer's pages (outside /api/)."""
+"""The volunteering layer's pages (outside /api/): the volunteer's phone page."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from layers.volunteering import pages
+
+urlpatterns = [
+    path("m/points/", pages.points_page, name="points-page"),
+    path("m/points/qr/<str:code>.svg", pages.pickup_qr, name="points-pickup-qr"),
+]

@@ -1,0 +1,3 @@
+"""The points world of tests/layers/volunteering/conftest.py, for the shop tests."""
+
+from tests.layers.volunteering.conftest import world  # noqa: F401

@@ -66,10 +66,11 @@ class Capability(StrEnum):
     POINTS_REVERSE = "points.reverse"  # reverse entries, adjust balances, read ledgers
     POINTS_COUNTS = "points.counts"  # points earned, redeemed, outstanding per grid
     PLACARD_MANAGE = "placards.manage"  # create, print and revoke placards
+    PLACARD_MAP = "placards.map"  # placards and their scan counts on the dashboard's map
 
 
 _C = Capability
-_FIGURES = frozenset({_C.WISH_COUNTS, _C.POINTS_COUNTS})
+_FIGURES = frozenset({_C.WISH_COUNTS, _C.POINTS_COUNTS, _C.PLACARD_MAP})
 _GRID_WORK = frozenset({_C.GRID, _C.REPORT, _C.VERIFY, _C.COUNTS, _C.CARE_GRID, _C.CARE_COUNTS,
                         _C.WISH_GRID, _C.PLACARD_MANAGE}) | _FIGURES
 _CARE_STAFF = frozenset({_C.CARE_SUBTREE, _C.CARE_UNMASK, _C.CARE_COUNTS})

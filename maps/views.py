@@ -274,6 +274,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "actions": APPEAL_ACTIONS.client_data(),
         "people": _people_roots(request.user),
         "care": {"roots": _care_roots(request.user), "refreshMs": 60_000},
+        "participation": _participation(request.user),
     }
     return page(
         request,
@@ -289,35 +290,53 @@ def dispatch(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _roots(grants: Grants, *capabilities: Capability) -> list[str]:
+    """The top grids on which the user holds any of `capabilities` (geogrid.capabilities):
+    where a dashboard layer starts; every district for a superuser. The API checks each request
+    again."""
+    if grants.is_super:
+        return list(Grid.objects.current().filter(level=Level.DISTRICT)
+                    .order_by("code").values_list("code", flat=True))
+    codes = sorted({c for cap in capabilities for c in grants.codes(cap)})
+    return [c for c in codes if not any(c != r and c.startswith(r) for r in codes)]
+
+
 def _people_roots(user) -> dict:
-    """Where the dashboard's household layer starts: the top grids on which the user may see
-    household counts (COUNTS, GRID or SUBTREE) and the 四清 figures (GRID or SUBTREE) —
-    geogrid.capabilities; every district for a superuser. The API checks each request again."""
+    """The household layer: household counts (COUNTS, GRID or SUBTREE) and the 四清 figures
+    (GRID or SUBTREE)."""
     grants = Grants(user)
-
-    def roots(*capabilities: Capability) -> list[str]:
-        if grants.is_super:
-            return list(Grid.objects.current().filter(level=Level.DISTRICT)
-                        .order_by("code").values_list("code", flat=True))
-        codes = sorted({c for cap in capabilities for c in grants.codes(cap)})
-        return [c for c in codes if not any(c != r and c.startswith(r) for r in codes)]
-
-    return {"counts": roots(Capability.COUNTS, Capability.GRID, Capability.SUBTREE),
-            "ledger": roots(Capability.GRID, Capability.SUBTREE),
+    return {"counts": _roots(grants, Capability.COUNTS, Capability.GRID, Capability.SUBTREE),
+            "ledger": _roots(grants, Capability.GRID, Capability.SUBTREE),
             "refreshMs": 60_000}  # the register changes slowly; its sums are the heavy reads
 
 
 def _care_roots(user) -> list[str]:
-    """The top grids of the care layer and the overdue list: where the user holds any care
-    capability (figures: geogrid.capabilities), every district for a superuser."""
+    """The care layer and the overdue list: any care capability."""
+    return _roots(Grants(user), Capability.CARE_COUNTS, Capability.CARE_LIST,
+                  Capability.CARE_GRID, Capability.CARE_SUBTREE)
+
+
+def _participation(user) -> dict:
+    """The micro-wish layer (wish figures), the points panel (points figures) and the placards
+    layer (placards the user manages; the API answers only those)."""
     grants = Grants(user)
-    if grants.is_super:
-        return list(Grid.objects.current().filter(level=Level.DISTRICT)
-                    .order_by("code").values_list("code", flat=True))
-    codes = sorted({c for cap in (Capability.CARE_COUNTS, Capability.CARE_LIST,
-                                  Capability.CARE_GRID, Capability.CARE_SUBTREE)
-                    for c in grants.codes(cap)})
-    return [c for c in codes if not any(c != r and c.startswith(r) for r in codes)]
+    return {
+        "wishes": _roots(grants, Capability.WISH_COUNTS, Capability.WISH_GRID),
+        "points": _roots(grants, Capability.POINTS_COUNTS),
+        "placards": bool(_roots(grants, Capability.PLACARD_MANAGE, Capability.PLACARD_MAP)),
+        "refreshMs": 60_000,  # wishes, points and placards change slowly
+        "pointStrings": {
+            "title": _("Volunteer points (爱心积分)"), "show": _("Show on the map"),
+            "earned": _("earned"), "redeemed": _("redeemed"), "outstanding": _("outstanding"),
+            "volunteers": _("volunteers"), "value": _("outstanding value (yuan)"),
+            "stock": _("shop stock value (yuan)"), "shops": _("shops"),
+            "failed": _("The points figures could not be loaded.")},
+        "placardStrings": {
+            "building": _("building"), "stairwell": _("stairwell"), "shop": _("shop"),
+            "place": _("place"), "active": _("active"), "revoked": _("revoked"),
+            "scans": _("scans"), "reports": _("reports"), "version": _("print run"),
+            "sheet": _("print sheet (PDF)"), "truncated": _("only the first %s shown")},
+    }
 
 
 def _provisional_years_ahead() -> list[int]:

@@ -24,11 +24,13 @@ class Scope:
         return self.roots is not None and not self.roots
 
 
-def scope_for(viewer: GrantedViewer, grid: str | None = None) -> Scope:
-    """The viewer's PLACARD_MANAGE subtrees, narrowed to `grid` when given."""
+def scope_for(viewer: GrantedViewer, grid: str | None = None,
+              capabilities: tuple[Capability, ...] = (Capability.PLACARD_MANAGE,)) -> Scope:
+    """The viewer's subtrees holding any of `capabilities` (by default PLACARD_MANAGE; the
+    dashboard's map layer also PLACARD_MAP), narrowed to `grid` when given."""
     if viewer.is_super:
         return Scope([grid] if grid else None)
-    roots = viewer.grants.codes(Capability.PLACARD_MANAGE)
+    roots = sorted({r for c in capabilities for r in viewer.grants.codes(c)})
     if grid is None:
         return Scope(roots)
     if any(grid.startswith(r) for r in roots):

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geogrid.actions import ActionView
-from geogrid.capabilities import GrantedViewer
+from geogrid.capabilities import Capability, GrantedViewer
 from geogrid.errors import Invalid, NotFound
 from geogrid.openapi import conflict, rate_limited
 from geogrid.ratelimit import client_address, enforce
@@ -40,6 +40,7 @@ from layers.placards.serializers import (
 
 SHEET_MAX_PAGES = 2000  # one request; a bigger grid is printed per community or zone
 LAYER_MAX = 5000  # features on the map at once
+LAYER_SCOPE = (Capability.PLACARD_MANAGE, Capability.PLACARD_MAP)
 NOT_FOUND = OpenApiResponse(description="no such grid or placard, or none in your grids")
 
 
@@ -171,7 +172,9 @@ class PlacardSheetView(APIView):
 
 
 class PlacardLayerView(APIView):
-    """GET ?grid=&status= — the placards in the viewer's grids as GeoJSON, for the dashboard."""
+    """GET ?grid=&status= — the placards in the viewer's grids as GeoJSON, for the dashboard:
+    those they manage, and for dispatchers and managers (PLACARD_MAP) those of their scope —
+    locations and scan counts, nothing personal."""
 
     permission_classes = [IsAuthenticated]
 
@@ -183,8 +186,8 @@ class PlacardLayerView(APIView):
         params.is_valid(raise_exception=True)
         q = params.validated_data
         with connection.cursor() as cursor:
-            total, rows = in_scope(cursor, scope_for(_viewer(request), q["grid"]), q,
-                                   limit=LAYER_MAX)
+            total, rows = in_scope(cursor, scope_for(_viewer(request), q["grid"], LAYER_SCOPE),
+                                   q, limit=LAYER_MAX)
         found = _placards([pk for pk, _code in rows])
         totals = scan_totals(found)
         return Response({"type": "FeatureCollection", "count": total,

@@ -9,13 +9,14 @@ import datetime as dt
 
 import pytest
 
+from geogrid.models import Post
 from layers.appeals.models import Appeal, Notification
 from layers.people.models import MicroUnitLeaderTerm
 from layers.placards import services
 from layers.placards.models import PlacardScanDay
 from tests.browser.conftest import js_errors, screenshot
-from tests.factories import make_user
-from tests.layers.factories import A, B, C
+from tests.factories import assign, make_user
+from tests.layers.factories import DISTRICT, A, B, C
 from tests.layers.placards.factories import build_world, placard
 from tests.layers.placards.test_report import move_edge_south
 
@@ -94,9 +95,9 @@ def test_revoked_and_unknown_codes_are_refused(phone, live_server):
     assert not Appeal.objects.exists()
 
 
-def test_the_dashboard_layer_shows_the_users_placards_by_status(page, live_server):
-    """maps/static/maps/js/dashboard-placards.js on a map page: grid worker of A sees A's
-    placards (the revoked one grey), scans in the popup; B's shop is not theirs."""
+def test_the_dashboard_layer_shows_the_dispatchers_placards_by_status(page, live_server):
+    """The dispatch dashboard's placards layer (dashboard-placards.js, ticked in the form): a
+    dispatcher of the district sees its placards (the revoked one grey), scans in the popup."""
     from tests.browser.test_people_dashboard import login
 
     w = build_world()
@@ -106,21 +107,22 @@ def test_the_dashboard_layer_shows_the_users_placards_by_status(page, live_serve
     services.create_placard(w.viewer("root"), kind="shop", name="老王小吃", lon=117.806,
                             lat=26.405)
     PlacardScanDay.objects.create(placard=active, day=dt.date.today(), scans=7, reports=2)
-    w.users["gw_a"].username = "gw-a"
-    w.users["gw_a"].save()
-    login(page, live_server.url, "gw-a", "/m/")
-    page.add_script_tag(url=f"{live_server.url}/static/maps/js/dashboard-placards.js")
+    dispatcher = make_user("dispatcher", username="disp")
+    assign(dispatcher, w.grids[DISTRICT], Post.DISPATCHER)
+    login(page, live_server.url, "disp", "/maps/dispatch/")
+    page.wait_for_function("() => window.GeoGrid && GeoGrid.dashboard")
     count = page.evaluate("""() => new Promise(resolve => {
-        const map = GeoGrid.maps.report;
-        map.once("placards:loaded", e => resolve(e.count));
-        window.placardLayer = GeoGrid.placards.addLayer(map, "/api/v1/placards/");
+        GeoGrid.maps.dispatch.once("placards:loaded", e => resolve(e.count));
+        document.querySelector("#placards-layer").click();
     })""")
-    assert count == 2
-    colours = page.evaluate("""() => window.placardLayer.getLayers()
-        .map(l => [l.feature.properties.status, l.options.fillColor]).sort()""")
-    assert colours == [["active", "#1a7f37"], ["revoked", "#9a9a9a"]]
-    popup = page.evaluate("""() => { const l = window.placardLayer.getLayers()
-        .find(l => l.feature.properties.status === "active"); l.openPopup();
-        return l.getPopup().getElement().innerText; }""")
-    assert "扫码 7" in popup and "反映 2" in popup and "打印" in popup
+    assert count == 3
+    colours = page.evaluate("""() => { const out = [];
+        GeoGrid.maps.dispatch.eachLayer(l => { if (l.feature && l.feature.properties.kind)
+            out.push([l.feature.properties.status, l.options.fillColor]); });
+        return out.sort(); }""")
+    assert colours == [["active", "#1a7f37"], ["active", "#1a7f37"], ["revoked", "#9a9a9a"]]
+    popup = page.evaluate("""(pk) => { let found = null;
+        GeoGrid.maps.dispatch.eachLayer(l => { if (l.feature && l.feature.id === pk) found = l; });
+        found.openPopup(); return found.getPopup().getElement().innerText; }""", active.pk)
+    assert "扫码 7" in popup and "反映 2" in popup
     assert js_errors(page) == []

@@ -17,7 +17,7 @@ from layers.wishes.models import Claim
 from tests.browser.conftest import js_errors, screenshot
 from tests.browser.test_csp import violations, watch
 from tests.browser.test_people_dashboard import login
-from tests.layers.factories import COMMUNITY, A
+from tests.layers.factories import COMMUNITY
 from tests.layers.wishes.conftest import Square, build_square
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,27 +97,24 @@ def test_the_dashboard_layer_shows_wishes_per_grid(page, live_server, square):
     square.published("h1")
     square.claimed("h2", "v1")
     square.published("h3")
-    community = square.town.grids[COMMUNITY].code
     csp = watch(page)
     login(page, live_server.url, "dispatcher", "/maps/dispatch/")
-    page.wait_for_function("() => window.GeoGrid && GeoGrid.maps && GeoGrid.maps.dispatch")
-    # What the lead wires into the dashboard: the script and a call (done here by hand).
-    page.add_script_tag(url=f"{live_server.url}/static/maps/js/dashboard-wishes.js")
-    page.evaluate(
-        """(code) => {
-             const el = document.createElement('section');
-             el.id = 'wishes'; document.body.appendChild(el);
-             window.__wishLayer = GeoGrid.wishes.addLayer(GeoGrid.maps.dispatch, el,
-                                                          {grids: [code], by: 5});
-           }""", community)
+    page.wait_for_function("() => window.GeoGrid && GeoGrid.dashboard")
+    assert page.get_attribute("#wishes", "data-state") == "off"  # not drawn until asked for
+    page.check("#wishes-layer")
     page.wait_for_selector("#wishes[data-state=ready]")
-    assert page.get_attribute("#wishes", "data-features") == "3"  # micro-grids A, B, C
     assert page.inner_text("#wishes dd[data-figure=open]") == "2"
     assert page.inner_text("#wishes dd[data-figure=claimed]") == "1"
     assert page.inner_text("#wishes dd[data-figure=fulfilled]") == "0"
-    page.click(f"path[data-wish-grid='{A}']", force=True)
+    page.select_option("select[name=grid]", square.town.grids[COMMUNITY].code)
+    page.wait_for_function("() => document.querySelectorAll('path[data-wish-grid]').length"
+                           " && document.querySelector('#wishes').dataset.state === 'ready'")
+    assert page.inner_text("#wishes dd[data-figure=open]") == "2"
+    page.click("path[data-wish-grid]", force=True)
     popup = page.wait_for_selector(".leaflet-popup-content").inner_text()
-    assert "微网格A" in popup
+    assert "(" + COMMUNITY in popup  # a zone of the community, by name and code
+    page.uncheck("#wishes-layer")
+    page.wait_for_function("() => !document.querySelector('path[data-wish-grid]')")
     assert not any(p.name in page.content() for p in Person.objects.all())
     screenshot(page, "wishes-dashboard-layer")
     assert violations(page, csp) == [] and js_errors(page) == []

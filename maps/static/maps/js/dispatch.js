@@ -655,12 +655,51 @@
   });
   $("a-close").addEventListener("click", function () { $("detail").hidden = true; current = null; });
 
+  // ---- participation: micro-wishes, volunteer points, placards -------------------------------------
+  // Each layer's own script draws it (dashboard-wishes.js, dashboard-points.js,
+  // dashboard-placards.js); here they follow the form — the grid chosen, else the top grids where
+  // the user may see them (D.participation) — and refresh every D.participation.refreshMs.
+  var P = D.participation || {}, wishes = null, placards = null, points = null, participationAt = 0;
+  function participationRoots(own) { var v = values(); return v.grid ? [v.grid] : (own || []); }
+  function refreshParticipation() {
+    var v = values(), jobs = [], due = Date.now() - participationAt >= (P.refreshMs || 60000);
+    var wishGrids = participationRoots(P.wishes), wishKey = wishGrids.join(",");
+    if (wishes && (!v.wishes_layer || wishes.key !== wishKey)) {
+      wishes.remove(); wishes = null; $("wishes").dataset.state = "off";
+    }
+    if (v.wishes_layer && wishGrids.length && GeoGrid.wishes) {
+      if (!wishes) { wishes = GeoGrid.wishes.addLayer(map, $("wishes"), { grids: wishGrids }); wishes.key = wishKey; }
+      else if (due) jobs.push(wishes.refresh());
+    }
+    if (placards && (!v.placards_layer || placards.key !== (v.grid || ""))) {
+      map.removeLayer(placards); placards = null;
+    }
+    if (v.placards_layer && P.placards && GeoGrid.placards) {
+      if (!placards) {
+        placards = GeoGrid.placards.addLayer(map, "/api/v1/placards/", { grid: v.grid || "", strings: P.placardStrings });
+        placards.key = v.grid || "";
+      } else if (due) jobs.push(placards.refresh());
+    }
+    if ((P.points || []).length && GeoGrid.points) {
+      var pointRoots = participationRoots(P.points);
+      if (!points) {
+        points = GeoGrid.points.addPanel(map, $("points"), { roots: pointRoots, level: D.defaultLevel,
+          levelOfCode: D.levelOfCode, strings: P.pointStrings });
+        points.key = pointRoots.join(",");
+      } else if (points.key !== pointRoots.join(",")) {
+        points.key = pointRoots.join(","); points.setRoots(pointRoots);
+      } else if (due) jobs.push(points.refresh());
+    }
+    if (due) participationAt = Date.now();
+    return Promise.all(jobs);
+  }
+
   // ---- refresh cycle -------------------------------------------------------------------------------
   function refresh() {
     $("report-link").href = "/maps/report.html?" + analyticsQuery();
     readFailure = null;
     return Promise.all([refreshHeat(), refreshPoints(), refreshChoropleth(), refreshLists(), refreshKpis(),
-                        refreshPeoplePanels(), refreshCarePanels()])
+                        refreshPeoplePanels(), refreshCarePanels(), refreshParticipation()])
       .then(function () {
         timings.refreshes = (timings.refreshes || 0) + 1;
         var failed = readFailure;
@@ -679,5 +718,6 @@
   refresh().then(function () { timings.firstRefresh = performance.now() - timings.start; });
   setInterval(refresh, D.refreshMs);
   GeoGrid.dashboard = { refresh: refresh, openAppeal: openAppeal, refreshPeople: refreshPeople,
-                        refreshCare: refreshCare };
+                        refreshCare: refreshCare,
+                        refreshParticipation: function () { participationAt = 0; return refreshParticipation(); } };
 })();

@@ -34,12 +34,16 @@ demo: setup ## migrate, load the sample city, create demo users, serve on 127.0.
 	@$(MANAGE) demo_users
 	@$(MANAGE) demo_people
 	@$(MANAGE) demo_care
+	@$(MANAGE) demo_points
 	@echo
 	@echo "GeoGrid is running:"
 	@echo "  home             http://$(HOST):$(PORT)/"
 	@echo "  report (phone)   http://$(HOST):$(PORT)/m/"
 	@echo "  my micro-unit    http://$(HOST):$(PORT)/m/unit/          (unitleader)"
 	@echo "  care visits      http://$(HOST):$(PORT)/m/care/          (worker)"
+	@echo "  micro-wishes     http://$(HOST):$(PORT)/m/wishes/        (anyone; a volunteer claims)"
+	@echo "  my points        http://$(HOST):$(PORT)/m/points/        (the sample volunteer below)"
+	@echo "  shop counter     http://$(HOST):$(PORT)/m/shop/          (the sample operator below)"
 	@echo "  dispatch         http://$(HOST):$(PORT)/maps/dispatch/   (dispatcher)"
 	@echo "  grid editor      http://$(HOST):$(PORT)/maps/grids/      (manager)"
 	@echo "  API docs         http://$(HOST):$(PORT)/api/docs/"

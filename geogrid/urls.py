@@ -22,8 +22,6 @@ urlpatterns = [
     # The split view serves Swagger's start-up script as a URL: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("layers.analytics.urls")),
-    path("", include("layers.volunteering.page_urls")),
-    path("", include("layers.shop.page_urls")),
     path("", include("maps.urls")),
 ]
 

@@ -34,6 +34,7 @@ from layers.appeals.transitions import APPEAL_ACTIONS
 from layers.buildings.models import Building
 from layers.care.models import CareVisitor
 from layers.placards.pages import placard_page_context
+from layers.shop.access import ShopViewer
 from maps.basemaps import map_config
 from maps.icons import symbol_for
 
@@ -52,6 +53,10 @@ def navigation(request: HttpRequest) -> list[dict]:
         items.append(("unit", _("My micro-unit")))
     if user.is_authenticated and may_visit_care(user):
         items.append(("care-visits", _("Care visits")))
+    if user.is_authenticated:  # a volunteer's account, or the application to become one
+        items.append(("points-page", _("My points")))
+    if user.is_authenticated and ShopViewer(user).operated:
+        items.append(("shop-counter-page", _("Points shop counter")))
     if user.is_authenticated and user.is_staff:
         items.append(("admin:index", _("Administration")))
     return [

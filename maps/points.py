@@ -5,9 +5,6 @@ counter card, and — for a user who is no volunteer yet — the application.
 Everything personal comes from the API (layers/volunteering, layers/shop), as this user may see
 it; the page holds only labels and the communities one may apply to. The QR code of a pickup
 code is drawn by the server (segno) for that code's own volunteer only, while it is reserved.
-
-The topbar's navigation is the maps app's (maps.views.navigation); layers do not import maps,
-so these pages render the topbar without it until the lead wires a link (docs/points.md).
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ from geogrid.models import Grid
 from layers.shop.codes import normalise
 from layers.shop.models import Redemption
 from layers.volunteering.models import EntryKind, Volunteer
+from maps.views import navigation
 
 
 def _strings() -> dict[str, str]:
@@ -51,8 +49,8 @@ def points_page(request: HttpRequest) -> HttpResponse:
         "kinds": {k: str(v) for k, v in EntryKind.choices},
         "statuses": {k: str(v) for k, v in Redemption.Status.choices},
     }
-    return render(request, "volunteering/points.html", {
-        "nav": [], "map_config": None, "is_volunteer": volunteer is not None,
+    return render(request, "maps/m/points.html", {
+        "nav": navigation(request), "map_config": None, "is_volunteer": volunteer is not None,
         "page_data": data})
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from layers.shop.access import ShopViewer
 from layers.shop.models import Redemption
+from maps.views import navigation
 
 
 @login_required
@@ -29,8 +30,8 @@ def counter_page(request: HttpRequest) -> HttpResponse:
         "noScanner": _("This browser cannot scan; type the code."),
         "none": _("Nothing yet."),
     }
-    return render(request, "shop/counter.html", {
-        "nav": [], "map_config": None,
+    return render(request, "maps/m/shop.html", {
+        "nav": navigation(request), "map_config": None,
         "operator": bool(ShopViewer(request.user).operated),
         "page_data": {"strings": strings,
                       "statuses": {k: str(v) for k, v in Redemption.Status.choices}}})

@@ -9,3 +9,10 @@ class WishesConfig(AppConfig):
     label = "wishes"
     verbose_name = _("Micro-wishes")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from layers.people import retention
+        from layers.wishes.retention import purge_wishes
+
+        if purge_wishes not in retention.DEPENDENTS:
+            retention.DEPENDENTS.append(purge_wishes)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -104,3 +106,13 @@ def clean_photos(uploads: list | tuple, field: str = "photos") -> list[CleanPhot
     if errors:
         raise ValidationError({field: errors})
     return cleaned
+
+
+def attach_files(row: Any, photo: CleanPhoto, stem: str, saved: list[str]) -> None:
+    """Save a cleaned photo's image and thumbnail into `row`'s `image` and `thumbnail` file
+    fields (the row itself is not saved); each file name written is appended to `saved`, so the
+    caller deletes them if its transaction fails."""
+    row.image.save(f"{stem}.{photo.extension}", ContentFile(photo.content), save=False)
+    saved.append(row.image.name)
+    row.thumbnail.save(f"{stem}-t.jpg", ContentFile(photo.thumbnail), save=False)
+    saved.append(row.thumbnail.name)

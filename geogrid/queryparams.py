@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from rest_framework import serializers
 
 MAX_PAGE_SIZE = 1000
@@ -60,3 +60,41 @@ class PageParams(QueryParams):
     page = whole_number(1, MAX_PAGE, default=1, help_text="page number, from 1")
     page_size = whole_number(1, MAX_PAGE_SIZE, default=None,
                              help_text=f"items per page, at most {MAX_PAGE_SIZE}")
+
+
+class GridLevelParams(QueryParams):
+    """`grid` (a current grid's code: its subtree) and `by` (the level of the rows: community,
+    zone or micro-grid; by default the grid's children, or the grid itself at the bottom; never
+    above the grid). The figures endpoints of the layers (care, wishes) share them."""
+
+    BY_LEVELS = (3, 4, 5)  # geogrid.hierarchy.Level: COMMUNITY, ZONE, MICRO_GRID
+
+    grid = serializers.RegexField(
+        r"^[0-9]{1,32}$", error_messages={"invalid": gettext_lazy("a grid code (digits)")},
+        help_text="the grid's code: its subtree")
+    by = serializers.ChoiceField(
+        choices=BY_LEVELS, required=False, default=None,
+        error_messages={"invalid_choice": gettext_lazy(
+            "3 (communities), 4 (zones) or 5 (micro-grids)")},
+        help_text="the level of the rows: 3 community, 4 zone, 5 micro-grid (default: the "
+                  "grid's children, or the grid itself at level 5); not above the grid's own "
+                  "level")
+
+    def validate_grid(self, value: str) -> Any:
+        from geogrid.models import Grid
+
+        grid = Grid.objects.current().filter(code=value).first()
+        if grid is None:
+            raise serializers.ValidationError(
+                _("no current grid has the code %(code)r") % {"code": value})
+        return grid
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        grid, by, levels = attrs["grid"], attrs.get("by"), self.BY_LEVELS
+        if by is None:
+            by = min(max(grid.level + 1, levels[0]), levels[-1])
+        elif int(by) < grid.level:
+            raise serializers.ValidationError({"by": [
+                _("not above the grid's own level (%(level)d)") % {"level": grid.level}]})
+        attrs["by"] = int(by)
+        return attrs

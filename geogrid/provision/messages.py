@@ -43,7 +43,10 @@ def ensure_pii_keys(path: Path = VAR / "pii-keys") -> None:
 
 
 def compile_messages(root: Path = ROOT) -> None:
-    for po in sorted(root.glob("*/locale/*/LC_MESSAGES/*.po")):
+    # The project's catalogue (geogrid/locale) and a layer app's own (layers/<app>/locale).
+    catalogues = [*root.glob("*/locale/*/LC_MESSAGES/*.po"),
+                  *root.glob("layers/*/locale/*/LC_MESSAGES/*.po")]
+    for po in sorted(catalogues):
         mo = po.with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue

@@ -20,15 +20,19 @@ the API answers carry its URLs (`photo_url`). The view streams the file itself b
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from rest_framework.exceptions import MethodNotAllowed
 
+from geogrid import accesslog
 from geogrid.errors import error_response
+from geogrid.models import AccessLog
 from layers.appeals.actors import Actor, may_read
 from layers.appeals.intake import token_matches
 from layers.appeals.models import Appeal, AppealPhoto
@@ -98,3 +102,19 @@ def send_media(name: str, content_type: str) -> HttpResponseBase:
     except FileNotFoundError:
         return error_response(Http404())  # the row outlived its file (a restored database)
     return FileResponse(handle, content_type=content_type)
+
+
+def send_logged_photo(request: HttpRequest, photo: Any, *, post: str, subject_type: str,
+                      thumbnail: bool) -> HttpResponseBase:
+    """A private photo of a layer (a row with `image`, `thumbnail` and `content_type`) to a
+    viewer already checked: the read goes to the access log first, then the file, cached
+    privately and shown inline (care visits, wish deliveries)."""
+    with transaction.atomic():
+        accesslog.record(request, user=request.user, post=post, action=AccessLog.Action.READ,
+                         subject_type=subject_type, subject_ids=[photo.pk],
+                         fields=["thumbnail" if thumbnail else "photo"])
+    response = send_media((photo.thumbnail if thumbnail else photo.image).name,
+                          "image/jpeg" if thumbnail else photo.content_type)
+    response["Cache-Control"] = CACHE_CONTROL
+    response["Content-Disposition"] = "inline"
+    return response

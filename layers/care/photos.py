@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import secrets
 
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 
-from geogrid import accesslog
 from geogrid.errors import error_response
-from geogrid.models import AccessLog
-from geogrid.photos import CleanPhoto
-from layers.appeals.photo_views import CACHE_CONTROL, send_media
+from geogrid.photos import CleanPhoto, attach_files
+from layers.appeals.photo_views import send_logged_photo
 from layers.care.models import Visit, VisitPhoto
 
 
@@ -31,10 +27,7 @@ def store_visit_photos(visit: Visit, photos: list[CleanPhoto], saved: list[str])
         stem = f"visit-{visit.pk}-{secrets.token_hex(6)}"
         row = VisitPhoto(visit=visit, content_type=photo.content_type, width=photo.width,
                          height=photo.height, size_bytes=len(photo.content))
-        row.image.save(f"{stem}.{photo.extension}", ContentFile(photo.content), save=False)
-        saved.append(row.image.name)
-        row.thumbnail.save(f"{stem}-t.jpg", ContentFile(photo.thumbnail), save=False)
-        saved.append(row.thumbnail.name)
+        attach_files(row, photo, stem, saved)
         row.save()
 
 
@@ -56,15 +49,8 @@ def visit_photo(request: HttpRequest, visit: int, pk: int,
     level = viewer.level(subject, home_of(subject)) if subject else Level.NONE
     if photo is None or level < Level.VISITOR:
         return error_response(Http404())  # no hint that the visit or the photo exists
-    with transaction.atomic():
-        accesslog.record(request, user=request.user, post=viewer.post_for_log(level),
-                         action=AccessLog.Action.READ, subject_type="care_visit_photo",
-                         subject_ids=[photo.pk], fields=["thumbnail" if thumbnail else "photo"])
-    response = send_media((photo.thumbnail if thumbnail else photo.image).name,
-                          "image/jpeg" if thumbnail else photo.content_type)
-    response["Cache-Control"] = CACHE_CONTROL
-    response["Content-Disposition"] = "inline"
-    return response
+    return send_logged_photo(request, photo, post=viewer.post_for_log(level),
+                             subject_type="care_visit_photo", thumbnail=thumbnail)
 
 
 def visit_photo_thumbnail(request: HttpRequest, visit: int, pk: int) -> HttpResponseBase:

@@ -26,7 +26,6 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -37,15 +36,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geogrid.errors import NotFound
-from geogrid.hierarchy import Level
 from geogrid.models import Grid
 from geogrid.periods import PeriodError, check_year
-from geogrid.queryparams import QueryParams
+from geogrid.queryparams import GridLevelParams
 from layers.care import stats
 from layers.care.access import CareViewer, in_roots
 
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
-BY_LEVELS = (int(Level.COMMUNITY), int(Level.ZONE), int(Level.MICRO_GRID))
 
 
 # --- parameters ---------------------------------------------------------------------------------
@@ -76,38 +73,7 @@ def _months_back(month: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-class _GridParams(QueryParams):
-    grid = serializers.RegexField(
-        r"^[0-9]{1,32}$", error_messages={"invalid": gettext_lazy("a grid code (digits)")},
-        help_text="the grid's code: its subtree")
-    by = serializers.ChoiceField(
-        choices=BY_LEVELS, required=False, default=None,
-        error_messages={"invalid_choice": gettext_lazy(
-            "3 (communities), 4 (zones) or 5 (micro-grids)")},
-        help_text="the level of the rows: 3 community, 4 zone, 5 micro-grid (default: the "
-                  "grid's children, or the grid itself at level 5); not above the grid's own "
-                  "level")
-
-    def validate_grid(self, value: str) -> Grid:
-        grid = Grid.objects.current().filter(code=value).first()
-        if grid is None:
-            raise serializers.ValidationError(
-                _("no current grid has the code %(code)r") % {"code": value})
-        return grid
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        grid: Grid = attrs["grid"]
-        by = attrs.get("by")
-        if by is None:
-            by = min(max(grid.level + 1, BY_LEVELS[0]), BY_LEVELS[-1])
-        elif int(by) < grid.level:
-            raise serializers.ValidationError({"by": [
-                _("not above the grid's own level (%(level)d)") % {"level": grid.level}]})
-        attrs["by"] = int(by)
-        return attrs
-
-
-class StatsParams(_GridParams):
+class StatsParams(GridLevelParams):
     """GET /api/v1/care/stats/"""
 
     # "from" is a Python keyword: the field is declared below under its query name.
@@ -132,7 +98,7 @@ StatsParams._declared_fields["from"] = MonthField(
     help_text="the first month, YYYY-MM (default: eleven months before `to`)")
 
 
-class LayerParams(_GridParams):
+class LayerParams(GridLevelParams):
     """GET /api/v1/care/stats/layer/"""
 
     month = MonthField(required=False, default=None,

@@ -47,11 +47,9 @@ def open_terms(model, user, on: dt.date | None = None):
                                 since__lte=day)
 
 
-class Viewer(GrantedViewer):
-    @cached_property
-    def full_roots(self) -> list[str]:
-        return sorted({*self.grants.codes(Capability.GRID),
-                       *self.grants.codes(Capability.SUBTREE)})
+class LeaderViewer(GrantedViewer):
+    """A viewer who may hold leader terms: the micro-units and buildings they lead today (the
+    OWN_UNIT capability; the people and wishes layers use them)."""
 
     @cached_property
     def unit_ids(self) -> frozenset[int]:
@@ -66,6 +64,14 @@ class Viewer(GrantedViewer):
             return frozenset()
         return frozenset(open_terms(BuildingLeaderTerm, self.user)
                          .values_list("building_id", flat=True))
+
+
+class Viewer(LeaderViewer):
+    @cached_property
+    def full_roots(self) -> list[str]:
+        return sorted({*self.grants.codes(Capability.GRID),
+                       *self.grants.codes(Capability.SUBTREE)})
+
 
     @cached_property
     def own_household_ids(self) -> frozenset[int]:

@@ -28,9 +28,9 @@ from operator import or_
 
 from django.db.models import Q
 
-from geogrid.capabilities import Capability, GrantedViewer
-from layers.people.access import open_terms
-from layers.people.models import BuildingLeaderTerm, MicroUnitLeaderTerm, Person, Residence
+from geogrid.capabilities import Capability
+from layers.people.access import LeaderViewer
+from layers.people.models import Person, Residence
 from layers.volunteering.models import PartnerUnit, Volunteer
 from layers.wishes.models import Claim, Wish
 
@@ -62,7 +62,7 @@ def in_roots(code: str | None, roots: list[str]) -> bool:
     return bool(code) and any(code.startswith(r) for r in roots)  # type: ignore[union-attr]
 
 
-class WishViewer(GrantedViewer):
+class WishViewer(LeaderViewer):
     @cached_property
     def full_roots(self) -> list[str]:
         return sorted({*self.grants.codes(Capability.WISH_GRID),
@@ -76,19 +76,6 @@ class WishViewer(GrantedViewer):
     def signed_in(self) -> bool:
         return bool(self.user.is_authenticated and self.user.is_active)
 
-    @cached_property
-    def unit_ids(self) -> frozenset[int]:
-        if not self.grants.codes(Capability.OWN_UNIT):
-            return frozenset()
-        return frozenset(open_terms(MicroUnitLeaderTerm, self.user)
-                         .values_list("micro_unit_id", flat=True))
-
-    @cached_property
-    def building_ids(self) -> frozenset[int]:
-        if not self.grants.codes(Capability.OWN_UNIT):
-            return frozenset()
-        return frozenset(open_terms(BuildingLeaderTerm, self.user)
-                         .values_list("building_id", flat=True))
 
     @cached_property
     def person(self) -> Person | None:

@@ -12,17 +12,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 
-from geogrid import accesslog
 from geogrid.errors import error_response
-from geogrid.models import AccessLog
-from geogrid.photos import CleanPhoto
-from layers.appeals.photo_views import CACHE_CONTROL, send_media
+from geogrid.photos import CleanPhoto, attach_files
+from layers.appeals.photo_views import send_logged_photo
 from layers.wishes.models import Claim, ClaimPhoto
 
 
@@ -34,10 +30,7 @@ def store_claim_photos(claim: Claim, photos: list[CleanPhoto], user: Any,
         stem = f"claim-{claim.pk}-{secrets.token_hex(6)}"
         row = ClaimPhoto(claim=claim, content_type=photo.content_type, width=photo.width,
                          height=photo.height, size_bytes=len(photo.content), uploaded_by=user)
-        row.image.save(f"{stem}.{photo.extension}", ContentFile(photo.content), save=False)
-        saved.append(row.image.name)
-        row.thumbnail.save(f"{stem}-t.jpg", ContentFile(photo.thumbnail), save=False)
-        saved.append(row.thumbnail.name)
+        attach_files(row, photo, stem, saved)
         row.save()
 
 
@@ -62,15 +55,8 @@ def claim_photo(request: HttpRequest, claim: int, pk: int,
         level = viewer.level(c.wish, c if c.status in Claim.LIVE else None)
     if photo is None or level < Level.CLAIMANT:
         return error_response(Http404())  # no hint that the claim or the photo exists
-    with transaction.atomic():
-        accesslog.record(request, user=request.user, post=viewer.post_for_log(level),
-                         action=AccessLog.Action.READ, subject_type="wish_claim_photo",
-                         subject_ids=[photo.pk], fields=["thumbnail" if thumbnail else "photo"])
-    response = send_media((photo.thumbnail if thumbnail else photo.image).name,
-                          "image/jpeg" if thumbnail else photo.content_type)
-    response["Cache-Control"] = CACHE_CONTROL
-    response["Content-Disposition"] = "inline"
-    return response
+    return send_logged_photo(request, photo, post=viewer.post_for_log(level),
+                             subject_type="wish_claim_photo", thumbnail=thumbnail)
 
 
 def claim_photo_thumbnail(request: HttpRequest, claim: int, pk: int) -> HttpResponseBase:

@@ -39,5 +39,10 @@ def purge_wishes(cur: Any, today: dt.date) -> dict[str, int]:
     for name, sql in steps:
         cur.execute(sql)
         counts[name] = cur.rowcount
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    transaction.on_commit(lambda: _delete_files(files))
     return counts
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)

@@ -12,10 +12,7 @@ parameters → 400 in the one error shape.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated
@@ -25,42 +22,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geogrid.errors import NotFound
-from geogrid.hierarchy import Level
 from geogrid.models import Grid
-from geogrid.queryparams import QueryParams
+from geogrid.queryparams import GridLevelParams
 from layers.wishes import stats
 from layers.wishes.access import WishViewer, in_roots
 
-BY_LEVELS = (int(Level.COMMUNITY), int(Level.ZONE), int(Level.MICRO_GRID))
 
-
-class FiguresParams(QueryParams):
-    grid = serializers.RegexField(
-        r"^[0-9]{1,32}$", error_messages={"invalid": gettext_lazy("a grid code (digits)")},
-        help_text="the grid's code: its subtree")
-    by = serializers.ChoiceField(
-        choices=BY_LEVELS, required=False, default=None,
-        error_messages={"invalid_choice": gettext_lazy(
-            "3 (communities), 4 (zones) or 5 (micro-grids)")},
-        help_text="the level of the rows (default: the grid's children; not above the grid)")
-
-    def validate_grid(self, value: str) -> Grid:
-        grid = Grid.objects.current().filter(code=value).first()
-        if grid is None:
-            raise serializers.ValidationError(
-                _("no current grid has the code %(code)r") % {"code": value})
-        return grid
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        grid: Grid = attrs["grid"]
-        by = attrs.get("by")
-        if by is None:
-            by = min(max(grid.level + 1, BY_LEVELS[0]), BY_LEVELS[-1])
-        elif int(by) < grid.level:
-            raise serializers.ValidationError({"by": [
-                _("not above the grid's own level (%(level)d)") % {"level": grid.level}]})
-        attrs["by"] = int(by)
-        return attrs
+class FiguresParams(GridLevelParams):
+    """GET /api/v1/wishes/figures/ and figures/layer/"""
 
 
 class FigureRow(serializers.Serializer):

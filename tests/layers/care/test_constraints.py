@@ -4,8 +4,6 @@ one open regular due, append-only visits and timeline."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, ProgrammingError, connection, transaction
@@ -14,6 +12,7 @@ from django.utils import timezone
 from geogrid.errors import Conflict
 from layers.care import services
 from layers.care.models import CareEvent, CareProposal, CareSubject, Visit, VisitDue
+from tests.concurrency import race
 from tests.layers.care.conftest import build_ward, viewer
 
 pytestmark = pytest.mark.django_db
@@ -62,35 +61,13 @@ def test_visits_and_the_timeline_are_append_only(ward, table):
     assert Visit.objects.count() == 1 and CareEvent.objects.exists()
 
 
-def _race(*calls) -> list[object]:
-    """Run each call on its own thread and connection, released together; results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # the outcome is what the test looks at
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_approving_one_proposal_at_once_apply_it_once():
     ward = build_ward()
     s2 = ward.subjects["s2"]
     proposal = services.reassess(s2.pk, viewer(ward.users["gw"]), colour="red",
                                  groups=["hardship"], reason="fell twice")
-    results = _race(lambda: services.approve(proposal.pk, viewer(ward.users["cs"])),
+    results = race(lambda: services.approve(proposal.pk, viewer(ward.users["cs"])),
                     lambda: services.approve(proposal.pk, viewer(ward.users["co"])))
     assert sum(isinstance(r, CareProposal) for r in results) == 1
     assert sum(isinstance(r, Conflict) for r in results) == 1
@@ -109,7 +86,7 @@ def test_two_grid_workers_enrolling_one_person_at_once_make_one_subject():
         return lambda: services.enrol(v, person=person.pk, groups=["hardship"],
                                       colour="yellow", colour_reason="lives alone")
 
-    results = _race(enrol(gw), enrol(cs))
+    results = race(enrol(gw), enrol(cs))
     assert sum(isinstance(r, CareSubject) for r in results) == 1
     assert sum(isinstance(r, Conflict) for r in results) == 1
     assert CareSubject.objects.filter(person=person).count() == 1

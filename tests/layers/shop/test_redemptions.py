@@ -5,7 +5,6 @@ at-counter redemption with the volunteer's card — and the races on real connec
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.management import call_command
@@ -20,6 +19,7 @@ from layers.shop.expiry import expire_redemptions
 from layers.shop.models import Item, Redemption, StockMovement
 from layers.volunteering import ledger
 from layers.volunteering.models import PointsAccount, PointsEntry
+from tests.concurrency import race
 from tests.factories import make_user
 from tests.layers.volunteering.conftest import build_world, give
 from tests.layers.volunteering.factories import make_volunteer
@@ -179,27 +179,6 @@ def test_the_database_refuses_negative_stock_duplicate_live_codes_and_history_ed
 
 
 # -- races on real connections ---------------------------------------------------------------
-def _race(calls: list) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i: int, call) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # the outcome is what the test looks at
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_redemptions_of_an_item_with_stock_three():
     w = build_world()
@@ -218,7 +197,7 @@ def test_fifty_concurrent_redemptions_of_an_item_with_stock_three():
         return c.post("/api/v1/shop/redemptions/", {"item": item.pk, "quantity": 1},
                       content_type="application/json").status_code
 
-    statuses = _race([lambda c=c: post(c) for c in clients])
+    statuses = race(*[lambda c=c: post(c) for c in clients])
     assert statuses.count(201) == 3, statuses
     assert statuses.count(409) == 47, statuses
     assert stock(item) == 0
@@ -233,7 +212,7 @@ def test_concurrent_reservations_overspending_one_account():
     w = build_world()
     give(w.account("v1"), 25, "g")  # enough for two of the ten rice reservations
     Item.objects.filter(pk=w.items["rice"].pk).update(stock=20)
-    results = _race([lambda: services.reserve(V(w.users["v1"]), item=w.items["rice"].pk,
+    results = race(*[lambda: services.reserve(V(w.users["v1"]), item=w.items["rice"].pk,
                                               quantity=1) for _ in range(10)])
     assert sum(isinstance(r, services.Reserved) for r in results) == 2
     assert sum(isinstance(r, Conflict) for r in results) == 8
@@ -246,7 +225,7 @@ def test_cancel_and_collect_of_one_reservation_at_once_do_one_of_them():
     w = build_world()
     give(w.account("v1"), 50, "g")
     r = services.reserve(V(w.users["v1"]), item=w.items["rice"].pk, quantity=1).redemption
-    results = _race([lambda: services.cancel(V(w.users["v1"]), r.pk),
+    results = race(*[lambda: services.cancel(V(w.users["v1"]), r.pk),
                      lambda: services.collect(V(w.users["op"]), r.pickup_code)])
     assert sum(isinstance(x, Redemption) for x in results) == 1, results
     final = Redemption.objects.get(pk=r.pk)

@@ -4,14 +4,13 @@ UPDATE or DELETE, and a signature chain that notices an entry changed behind its
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 
 from geogrid.errors import Conflict
 from layers.volunteering import ledger
 from layers.volunteering.models import EntryKind, PointsAccount, PointsEntry
+from tests.concurrency import race
 from tests.layers.volunteering.conftest import build_world, give
 
 pytestmark = pytest.mark.django_db
@@ -105,34 +104,12 @@ def test_verify_notices_an_entry_changed_behind_the_ledgers_back(world):
     assert any("cached balance" in p for p in problems)
 
 
-def _race(calls: list) -> list[object]:
-    """Each call on its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i: int, call) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # the outcome is what the test looks at
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_overspends_of_one_account_never_go_below_zero():
     w = build_world()
     account = w.account("v1")
     give(account, 30, "g")
-    results = _race([
+    results = race(*[
         (lambda i=i: ledger.post(account.pk, -10, EntryKind.REDEEM, key=f"spend-{i}"))
         for i in range(12)])
     assert sum(isinstance(r, ledger.Posted) for r in results) == 3
@@ -146,7 +123,7 @@ def test_concurrent_overspends_of_one_account_never_go_below_zero():
 def test_one_key_posted_concurrently_writes_one_entry():
     w = build_world()
     account = w.account("v1")
-    results = _race([lambda: ledger.post(account.pk, 3, EntryKind.EARN, key="same")
+    results = race(*[lambda: ledger.post(account.pk, 3, EntryKind.EARN, key="same")
                      for _ in range(8)])
     assert all(isinstance(r, ledger.Posted) for r in results), results
     assert sum(r.created for r in results) == 1  # type: ignore[union-attr]

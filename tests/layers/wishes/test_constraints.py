@@ -14,36 +14,15 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
 from layers.wishes.models import Claim, Wish, WishEvent
+from tests.concurrency import race
 from tests.layers.wishes.conftest import build_square, client_for
 
 LIVE_INDEX = "claim_one_live_per_wish"
-
-
-def _race(*calls: Callable[[], object]) -> list[object]:
-    """Run each call on its own thread and connection, released together; results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # the outcome is what the test looks at
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def _raw_claim(wish: Wish, volunteer, status: str = "active", **extra) -> Claim:
@@ -62,7 +41,7 @@ def test_two_volunteers_claiming_one_wish_at_once_get_one_201_and_one_409():
     def claim(user) -> Callable[[], object]:
         return lambda: client_for(user).post(url, {}, content_type="application/json")
 
-    results = _race(claim(sq.users["v1"]), claim(sq.users["v2"]))
+    results = race(claim(sq.users["v1"]), claim(sq.users["v2"]))
     statuses = sorted(r.status_code for r in results)
     assert statuses == [201, 409], [getattr(r, "content", r) for r in results]
     loser = next(r for r in results if r.status_code == 409)
@@ -86,7 +65,7 @@ def test_the_index_refuses_a_second_live_claim_inserted_at_the_same_time():
                 return _raw_claim(wish, volunteer)
         return run
 
-    results = _race(insert(v1), insert(v2))
+    results = race(insert(v1), insert(v2))
     assert sum(isinstance(r, Claim) for r in results) == 1
     refused = [r for r in results if isinstance(r, IntegrityError)]
     assert len(refused) == 1 and LIVE_INDEX in str(refused[0])
@@ -104,7 +83,7 @@ def test_one_volunteer_claiming_two_wishes_at_once_stays_under_the_cap(settings)
         return lambda: client_for(sq.users["v1"]).post(
             f"/api/v1/wishes/{wish.pk}/actions/claim/", {}, content_type="application/json")
 
-    results = _race(claim(first), claim(second))
+    results = race(claim(first), claim(second))
     assert sorted(r.status_code for r in results) == [201, 409]
     assert Claim.objects.filter(volunteer=sq.volunteers["v1"], status="active").count() == 1
 

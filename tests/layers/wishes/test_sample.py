@@ -1,7 +1,8 @@
-"""The sample city's wishes (fixtures.city.wishes, fixtures.load_wishes) on the small city:
-every community has wishes in every kind of state, the claims keep the rules the services
-keep (no own household, the claimant cap, one live claim), the timeout job finds nothing to do
-right after loading, and the wall names nobody."""
+"""The sample city's wishes (fixtures.city.wishes, fixtures.load_wishes) on the small city, as
+load_city loads them after the points sample (claimed by its volunteers and partner units), and
+without it (the loader makes its own): every community has wishes in every kind of state, the
+claims keep the rules the services keep (no own household, the claimant cap, one live claim),
+the timeout job finds nothing to do right after loading, and the wall names nobody."""
 
 from __future__ import annotations
 
@@ -23,15 +24,27 @@ from tests.layers.wishes.conftest import client_for
 pytestmark = pytest.mark.django_db
 
 
-def test_sample_wishes_arrive_in_every_community_with_their_history(small_city_dir: Path):
+def test_sample_wishes_are_claimed_by_the_points_samples_volunteers(small_city_dir: Path):
+    report = load_city(LoadParams(directory=small_city_dir, appeals=False, progress=False))
+    assert report.points and report.wishes["volunteers_made"] == 0
+    assert Claim.objects.filter(volunteer__isnull=False).exists()
+    assert_sample_wishes()
+
+
+def test_without_the_points_sample_the_wish_loader_makes_its_own_volunteers(
+        small_city_dir: Path, monkeypatch):
+    monkeypatch.setattr("fixtures.load.load_points.present", lambda directory: False)
+    monkeypatch.setattr("fixtures.load.load_wishes.present", lambda directory: False)
     load_city(LoadParams(directory=small_city_dir, appeals=False, progress=False))
-    assert load_wishes.present(small_city_dir)
-    assert not Volunteer.objects.exists()  # the points loader did not run: ours are made
+    assert not Volunteer.objects.exists()
     with transaction.atomic(), connection.cursor() as cursor:
         result = load_wishes.load_wishes(cursor.cursor, small_city_dir, {})
     assert result["volunteers_made"] > 0 and result["seconds"] > 0
     assert load_wishes.lines(result)[0].strip().startswith("wishes")
+    assert_sample_wishes()
 
+
+def assert_sample_wishes() -> None:
     communities = Grid.objects.current().filter(level=3).count()
     assert Wish.objects.values("community").distinct().count() == communities
     states = dict(Wish.objects.values_list("status").annotate(n=Count("id")))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from layers.wishes.access import WishViewer
 from layers.wishes.conf import wish_setting
@@ -32,7 +33,8 @@ def wishes_page(request: HttpRequest) -> HttpResponse:
         "offline": _("The server cannot be reached; please try again."),
         "loginToClaim": _("Log in as a volunteer to claim."),
         "notVolunteer": _("Register as a volunteer with your community to claim wishes."),
-        "accept": _("Accept"), "decline": _("Decline"), "offered": _("Directed to you"),
+        "accept": pgettext("wish action", "Accept"), "decline": _("Decline"),
+        "offered": _("Directed to you"),
         "claimant": _("Claimed by %s"),
     }
     return page(request, "maps/m/wishes.html", {

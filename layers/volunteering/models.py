@@ -27,6 +27,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from geogrid.models import Grid
 
@@ -91,7 +92,8 @@ class PointsRule(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     points_per_unit = models.DecimalField(_("points per unit"), max_digits=6, decimal_places=2)
-    unit = models.CharField(_("unit"), max_length=16)  # hour, wish, visit …
+    # hour, wish, visit …
+    unit = models.CharField(pgettext_lazy("points rule", "unit"), max_length=16)
     max_units_per_activity = models.DecimalField(_("units counted per activity at most"),
                                                  max_digits=6, decimal_places=2, null=True,
                                                  blank=True)

@@ -27,6 +27,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from geogrid.models import Grid
 from layers.people.models import Household, Person
@@ -55,7 +56,7 @@ class Wish(models.Model):
         CONFIRMED = "confirmed", _("confirmed")
         EXPIRED = "expired", _("expired")
         WITHDRAWN = "withdrawn", _("withdrawn")
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", pgettext_lazy("wish status", "closed")
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     wisher = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="wishes",
@@ -125,7 +126,7 @@ class Wish(models.Model):
 
 class Claim(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", _("active")
+        ACTIVE = "active", pgettext_lazy("claim status", "active")
         DELIVERED = "delivered", _("delivered")
         CONFIRMED = "confirmed", _("confirmed")
         CANCELLED = "cancelled", _("cancelled")

@@ -42,7 +42,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from geogrid.actions import ActionRegistry
 from geogrid.capabilities import Capability
@@ -307,7 +307,8 @@ def publish(ref: int, viewer: WishViewer, *, public_title: str = "", note: str =
         return w
 
 
-@WISH_ACTIONS.action("reject", label=gettext_lazy("Reject"), sources=(S.SUBMITTED,),
+@WISH_ACTIONS.action("reject", label=pgettext_lazy("wish action", "Reject"),
+                     sources=(S.SUBMITTED,),
                      who=as_reviewer, version=False, note="required")
 def reject(ref: int, viewer: WishViewer, *, note: str, version: int | None = None) -> Wish:
     """Not published (not a micro-wish, over the value, already helped…): the note says why."""
@@ -436,7 +437,8 @@ def claim(ref: int, viewer: WishViewer, *, mode: str = Claim.Mode.ONE_TO_ONE,
                            participant_ids=list(participants or []))
 
 
-@WISH_ACTIONS.action("accept", label=gettext_lazy("Accept"), sources=(S.PUBLISHED,),
+@WISH_ACTIONS.action("accept", label=pgettext_lazy("wish action", "Accept"),
+                     sources=(S.PUBLISHED,),
                      who=as_directed, version=False)
 def accept(ref: int, viewer: WishViewer, *, note: str = "", version: int | None = None) -> Claim:
     """The volunteer the wish was directed to takes it on (a one-to-one claim)."""

@@ -51,14 +51,17 @@ def detail_out(p: Placard, grid: str | None, viewer: Any) -> dict[str, Any]:
     return out
 
 
-def feature_out(p: Placard, grid: str | None, totals: tuple[int, int]) -> dict[str, Any]:
+def feature_out(p: Placard, grid: str | None, totals: tuple[int, int], *,
+                manage: bool = True) -> dict[str, Any]:
+    """A placard on the dashboard's map; `manage`: the viewer may print and revoke it."""
     where = p.location
     return {
         "type": "Feature", "id": p.pk,
         "geometry": {"type": "Point", "coordinates": [round(where.x, 7), round(where.y, 7)]},
         "properties": {"kind": p.kind, "label": p.label, "status": p.status, "grid": grid,
                        "print_version": p.print_version, "scans": totals[0],
-                       "reports": totals[1], "url": f"/api/v1/placards/{p.pk}/"},
+                       "reports": totals[1], "url": f"/api/v1/placards/{p.pk}/",
+                       "manage": manage},
     }
 
 

@@ -40,7 +40,8 @@ from layers.placards.serializers import (
 
 SHEET_MAX_PAGES = 2000  # one request; a bigger grid is printed per community or zone
 LAYER_MAX = 5000  # features on the map at once
-LAYER_SCOPE = (Capability.PLACARD_MANAGE, Capability.PLACARD_MAP)
+MANAGE = Capability.PLACARD_MANAGE
+LAYER_SCOPE = (MANAGE, Capability.PLACARD_MAP)
 NOT_FOUND = OpenApiResponse(description="no such grid or placard, or none in your grids")
 
 
@@ -185,14 +186,17 @@ class PlacardLayerView(APIView):
         params = ListParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         q = params.validated_data
+        viewer = _viewer(request)
         with connection.cursor() as cursor:
-            total, rows = in_scope(cursor, scope_for(_viewer(request), q["grid"], LAYER_SCOPE),
-                                   q, limit=LAYER_MAX)
+            total, rows = in_scope(cursor, scope_for(viewer, q["grid"], LAYER_SCOPE), q,
+                                   limit=LAYER_MAX)
         found = _placards([pk for pk, _code in rows])
         totals = scan_totals(found)
+        # A dispatcher sees the placards of their scope (PLACARD_MAP) but prints none.
         return Response({"type": "FeatureCollection", "count": total,
                          "truncated": total > len(rows),
-                         "features": [feature_out(found[pk], code, totals.get(pk, (0, 0)))
+                         "features": [feature_out(found[pk], code, totals.get(pk, (0, 0)),
+                                                  manage=viewer.may(MANAGE, code))
                                       for pk, code in rows if pk in found]})
 
 

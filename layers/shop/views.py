@@ -10,7 +10,6 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated
@@ -47,6 +46,7 @@ from layers.shop.serializers import (
     shop_out,
 )
 from layers.volunteering.figures import FigureQuery
+from layers.volunteering.serializers import ShopFiguresOut
 from layers.volunteering.views import FigureParams, figure_query
 
 NOT_FOUND = {404: OpenApiResponse(description="no such object in your sight")}
@@ -289,7 +289,7 @@ class FiguresView(APIView):
 
     @extend_schema(operation_id="shop_figures", parameters=[FigureParams],
                    summary="Shops, stock value and redemptions per grid (POINTS_COUNTS)",
-                   responses={200: OpenApiTypes.OBJECT, **NOT_FOUND})
+                   responses={200: ShopFiguresOut, **NOT_FOUND})
     def get(self, request: Request) -> Response:
         q = figure_query(viewer_of(request), request)
         by = max(min(q.by, int(Level.COMMUNITY)), int(Level.SUBDISTRICT))

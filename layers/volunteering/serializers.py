@@ -146,3 +146,72 @@ def adjustment_out(a: PointsAdjustment, actions: list[str]) -> dict[str, Any]:
         "amount": a.amount, "reason": a.reason, "status": a.status,
         "proposed_at": a.proposed_at, "decided_at": a.decided_at, "entry": a.entry_id,
         "actions": actions})
+
+
+# -- figures (the schema of layers.volunteering.figures and layers.shop.figures) ----------------
+class PointsFigures(serializers.Serializer):
+    earned = serializers.IntegerField()
+    redeemed = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    adjusted = serializers.IntegerField()
+    net = serializers.IntegerField(help_text="the sum of the grid's entries")
+    volunteers = serializers.IntegerField(allow_null=True,
+                                          help_text="volunteers serving here (null above "
+                                                    "the community level)")
+    outstanding = serializers.IntegerField(allow_null=True,
+                                           help_text="their balances (null as volunteers)")
+    value = serializers.FloatField(allow_null=True, help_text="outstanding × YUAN_PER_POINT")
+
+
+class PointsFigureRow(PointsFigures):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PointsFiguresOut(serializers.Serializer):
+    grid = serializers.CharField()
+    by = serializers.IntegerField()
+    yuan_per_point = serializers.FloatField()
+    rows = PointsFigureRow(many=True)
+    total = PointsFigures()
+
+
+class PointsFeature(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.CharField()
+    geometry = serializers.JSONField(allow_null=True, help_text="the grid's boundary (GeoJSON)")
+    properties = PointsFigureRow()
+
+
+class PointsLayerOut(serializers.Serializer):
+    type = serializers.CharField(help_text="FeatureCollection")
+    total = PointsFigures()
+    features = PointsFeature(many=True)
+
+
+class ShopFigures(serializers.Serializer):
+    shops = serializers.IntegerField()
+    items = serializers.IntegerField()
+    stock_units = serializers.IntegerField()
+    stock_points = serializers.IntegerField()
+    stock_value = serializers.FloatField(help_text="stock_points × YUAN_PER_POINT")
+    reserved = serializers.IntegerField()
+    collected = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    points_redeemed = serializers.IntegerField()
+    restocks = serializers.IntegerField()
+    donated_units = serializers.IntegerField()
+
+
+class ShopFigureRow(ShopFigures):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ShopFiguresOut(serializers.Serializer):
+    grid = serializers.CharField()
+    by = serializers.IntegerField()
+    yuan_per_point = serializers.FloatField()
+    rows = ShopFigureRow(many=True)
+    total = ShopFigures()

@@ -12,7 +12,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated
@@ -46,6 +45,8 @@ from layers.volunteering.serializers import (
     EntryOut,
     EntryPage,
     MeOut,
+    PointsFiguresOut,
+    PointsLayerOut,
     RecordOut,
     VolunteerOut,
     adjustment_out,
@@ -384,7 +385,7 @@ class FiguresView(APIView):
 
     @extend_schema(operation_id="volunteering_figures", parameters=[FigureParams],
                    summary="Points earned, redeemed, expired and outstanding per grid",
-                   responses={200: OpenApiTypes.OBJECT, **NOT_FOUND})
+                   responses={200: PointsFiguresOut, **NOT_FOUND})
     def get(self, request: Request) -> Response:
         return Response(points_figures(figure_query(viewer_of(request), request)))
 
@@ -394,7 +395,7 @@ class FiguresLayerView(APIView):
 
     @extend_schema(operation_id="volunteering_figures_layer", parameters=[FigureParams],
                    summary="The points figures as a GeoJSON FeatureCollection of the grids",
-                   responses={200: OpenApiTypes.OBJECT, **NOT_FOUND})
+                   responses={200: PointsLayerOut, **NOT_FOUND})
     def get(self, request: Request) -> Response:
         return Response(points_figures(figure_query(viewer_of(request), request),
                                        geometry=True))

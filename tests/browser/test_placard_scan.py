@@ -97,7 +97,8 @@ def test_revoked_and_unknown_codes_are_refused(phone, live_server):
 
 def test_the_dashboard_layer_shows_the_dispatchers_placards_by_status(page, live_server):
     """The dispatch dashboard's placards layer (dashboard-placards.js, ticked in the form): a
-    dispatcher of the district sees its placards (the revoked one grey), scans in the popup."""
+    dispatcher of the district sees its placards (the revoked one grey), scans in the popup, and
+    no print link: printing is for those who manage placards."""
     from tests.browser.test_people_dashboard import login
 
     w = build_world()
@@ -125,4 +126,5 @@ def test_the_dashboard_layer_shows_the_dispatchers_placards_by_status(page, live
         GeoGrid.maps.dispatch.eachLayer(l => { if (l.feature && l.feature.id === pk) found = l; });
         found.openPopup(); return found.getPopup().getElement().innerText; }""", active.pk)
     assert "扫码 7" in popup and "反映 2" in popup
+    assert "打印" not in popup  # a dispatcher sees placards but prints none (placards.manage)
     assert js_errors(page) == []

@@ -165,3 +165,21 @@ def test_the_map_layer_is_geojson_of_the_viewers_placards(client, world, spread)
     assert feature["properties"]["scans"] == 1 and feature["properties"]["status"] == "active"
     assert feature["properties"]["grid"] == B
     assert PlacardScanDay.objects.count() == 1
+
+
+def test_dispatchers_see_their_scopes_placards_on_the_map_but_manage_none(client, world,
+                                                                          spread):
+    from geogrid.models import Post
+    from tests.factories import assign, make_user
+    from tests.layers.factories import DISTRICT
+
+    dispatcher = make_user("dispatcher")
+    assign(dispatcher, world.grids[DISTRICT], Post.DISPATCHER)
+    client.force_login(dispatcher)
+    fc = client.get("/api/v1/placards/layer/").json()
+    assert fc["count"] == 3
+    assert {f["properties"]["manage"] for f in fc["features"]} == {False}
+    assert client.get("/api/v1/placards/").json()["count"] == 0  # the staff list: managers only
+    client.force_login(world.users["gw_b"])
+    (feature,) = client.get("/api/v1/placards/layer/").json()["features"]
+    assert feature["properties"]["manage"] is True

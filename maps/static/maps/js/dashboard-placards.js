@@ -31,7 +31,7 @@
       text(T[p.kind] || p.kind) + " · " + text(T[p.status] || p.status) + "<br>" +
       text(T.scans) + " " + text(p.scans) + " · " + text(T.reports) + " " + text(p.reports) +
       " · " + text(T.version) + " " + text(p.print_version) +
-      (p.status === "active"
+      (p.status === "active" && p.manage !== false
         ? "<br><a href=\"" + text(apiBase) + "sheet.pdf?placard=" + encodeURIComponent(feature.id) +
           "\" download>" + text(T.sheet) + "</a>"
         : "");

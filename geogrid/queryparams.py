@@ -62,6 +62,12 @@ class PageParams(QueryParams):
                              help_text=f"items per page, at most {MAX_PAGE_SIZE}")
 
 
+def page_of(rows: Any, p: Mapping[str, Any], default: int = 50) -> tuple[int, int, list]:
+    """(count, page size, the rows of the page) of a queryset for PageParams `p`."""
+    size = p["page_size"] or default
+    return rows.count(), size, list(rows[(p["page"] - 1) * size:p["page"] * size])
+
+
 class GridLevelParams(QueryParams):
     """`grid` (a current grid's code: its subtree) and `by` (the level of the rows: community,
     zone or micro-grid; by default the grid's children, or the grid itself at the bottom; never

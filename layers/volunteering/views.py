@@ -26,7 +26,7 @@ from geogrid.errors import NotFound
 from geogrid.hierarchy import Level, level_for_code
 from geogrid.models import AccessLog, Grid
 from geogrid.openapi import conflict
-from geogrid.queryparams import PageParams, QueryParams
+from geogrid.queryparams import PageParams, QueryParams, page_of
 from layers.volunteering import services
 from layers.volunteering.access import COUNTS, REVERSE, VERIFY, PointsViewer
 from layers.volunteering.figures import FigureQuery, points_figures
@@ -72,14 +72,9 @@ def viewer_of(request: Request) -> PointsViewer:
     return PointsViewer(request.user)
 
 
-def _page(rows: QuerySet, p: dict[str, Any], default: int = 50) -> tuple[int, list, int]:
-    size = p["page_size"] or default
-    return rows.count(), list(rows[(p["page"] - 1) * size:p["page"] * size]), size
-
-
 def _entries(account: PointsAccount, p: dict[str, Any]) -> dict[str, Any]:
     rows = account.entries.order_by("-id")
-    count, page, size = _page(rows, p)
+    count, size, page = page_of(rows, p)
     reversed_ids = set(PointsEntry.objects.filter(reverses__in=page)
                        .values_list("reverses_id", flat=True))
     return {"count": count, "page": p["page"], "page_size": size,
@@ -138,7 +133,7 @@ class VolunteerListView(APIView):
         if p["grid"]:
             rows = rows.filter(community__code__startswith=p["grid"])
         with transaction.atomic():
-            _count, page, _size = _page(rows, p, 100)
+            _count, _size, page = page_of(rows, p, 100)
             if page:
                 accesslog.record(request, user=request.user, post=viewer.grants.post_for(
                     VERIFY, REVERSE), action=AccessLog.Action.LIST, subject_type="volunteer",
@@ -176,7 +171,7 @@ class ApplicationListView(APIView):
         rows = (VolunteerApplication.objects.filter(status=p["status"])
                 .filter(viewer.scope(VERIFY, "community__code") | Q(user=request.user))
                 .select_related("community").order_by("applied_at", "id"))
-        _count, page, _size = _page(rows, p, 100)
+        _count, _size, page = page_of(rows, p, 100)
         return Response([application_out(a, APPLICATION_ACTIONS.available(a.status, viewer, a))
                          for a in page])
 
@@ -259,7 +254,7 @@ class RecordListView(APIView):
             rows = rows.filter(status=p["status"])
         if p["grid"]:
             rows = rows.filter(grid__code__startswith=p["grid"])
-        _count, page, _size = _page(rows, p, 100)
+        _count, _size, page = page_of(rows, p, 100)
         return Response([record_out(r, RECORD_ACTIONS.available(r.status, viewer, r))
                          for r in page])
 
@@ -330,7 +325,7 @@ class AdjustmentListView(APIView):
         rows = (PointsAdjustment.objects.filter(status="pending")
                 .filter(viewer.scope(REVERSE, "account__volunteer__community__code"))
                 .select_related("account__volunteer__community").order_by("proposed_at"))
-        _count, page, _size = _page(rows, p, 100)
+        _count, _size, page = page_of(rows, p, 100)
         return Response([adjustment_out(a, ADJUSTMENT_ACTIONS.available(a.status, viewer, a))
                          for a in page])
 

@@ -33,7 +33,7 @@ from geogrid.actions import ActionView
 from geogrid.errors import NotFound
 from geogrid.models import AccessLog
 from geogrid.openapi import conflict
-from geogrid.queryparams import PageParams
+from geogrid.queryparams import PageParams, page_of
 from layers.people import identity
 from layers.people.serializers import room_label
 from layers.wishes import services
@@ -113,11 +113,6 @@ def _visible(viewer: WishViewer, pk: int) -> Wish:
     return w
 
 
-def _page(rows: QuerySet, p: dict[str, Any], default: int = 50) -> tuple[int, int, list]:
-    size = p["page_size"] or default
-    return rows.count(), size, list(rows[(p["page"] - 1) * size:p["page"] * size])
-
-
 # -- the wall ---------------------------------------------------------------------------------
 class WallParams(PageParams):
     community = GRID
@@ -138,7 +133,7 @@ class WallView(APIView):
             rows = rows.filter(grid__code__startswith=p["community"])
         if p["category"]:
             rows = rows.filter(category=p["category"])
-        count, size, page = _page(rows, p)
+        count, size, page = page_of(rows, p)
         return Response({"count": count, "page": p["page"], "page_size": size,
                          "results": [wall_out(w) for w in page]})
 
@@ -167,7 +162,7 @@ class WishListView(APIView):
         if p["category"]:
             rows = rows.filter(category=p["category"])
         with transaction.atomic():
-            count, size, page = _page(rows.order_by("-posted_at", "-id"), p, 100)
+            count, size, page = page_of(rows.order_by("-posted_at", "-id"), p, 100)
             results = _shaped(request, viewer, page, AccessLog.Action.LIST)
         return Response({"count": count, "page": p["page"], "page_size": size,
                          "results": results})
@@ -195,7 +190,7 @@ class MineView(APIView):
         p = PageParams.parse(request.query_params)
         rows = wishes().filter(viewer.own_q()).order_by("-posted_at", "-id")
         with transaction.atomic():
-            count, size, page = _page(rows, p)
+            count, size, page = page_of(rows, p)
             results = _shaped(request, viewer, page)
         return Response({"count": count, "page": p["page"], "page_size": size,
                          "results": results})

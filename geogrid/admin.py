@@ -31,11 +31,13 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 from leaflet.forms.widgets import LeafletWidget
 
+from geogrid import apiclients
 from geogrid.calendar_db import working_calendar
 from geogrid.errors import ApiError
 from geogrid.holiday_schedule import ScheduleError, import_schedule, notice_year
 from geogrid.models import (
     AccessLog,
+    ApiClient,
     Grid,
     HolidaySchedule,
     StaffAssignment,
@@ -344,3 +346,70 @@ class AccessLogAdmin(ReadOnlyAdmin):
     list_filter = ("action", "subject_type")
     search_fields = ("username", "reason")
     date_hierarchy = "at"
+
+
+class ApiClientForm(forms.ModelForm):
+    permissions = forms.MultipleChoiceField(
+        label=_("permissions"), choices=ApiClient.Permission.choices, required=False,
+        widget=forms.CheckboxSelectMultiple)
+    scopes = forms.CharField(
+        label=_("grid scopes"), required=False,
+        help_text=_("grid codes, comma-separated; each covers its subtree"))
+
+    class Meta:
+        model = ApiClient
+        fields = ("name", "permissions", "scopes", "active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["scopes"] = ", ".join(self.instance.scopes)
+
+    def clean_scopes(self) -> list[str]:
+        codes = self.cleaned_data["scopes"].split(",")
+        try:
+            return apiclients.clean_scopes(codes)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Keys for other systems (geogrid.apiclients). A new client gets a service account and a
+    key, shown once after saving; "issue a new key" replaces a lost or leaked one."""
+
+    form = ApiClientForm
+    list_display = ("name", "key_prefix", "active", "scope_list", "key_issued_at",
+                    "last_used_at")
+    list_filter = ("active",)
+    search_fields = ("name", "key_prefix")
+    readonly_fields = ("key_prefix", "user", "key_issued_at", "last_used_at", "created_at")
+    actions = ["issue_new_key"]
+
+    @admin.display(description=_("grid scopes"))
+    def scope_list(self, obj: ApiClient) -> str:
+        return ", ".join(obj.scopes)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # timeline rows name the client's account: deactivate instead
+
+    def save_model(self, request: HttpRequest, obj: ApiClient, form: forms.ModelForm,
+                   change: bool) -> None:
+        if change:
+            obj.save()
+            return
+        data = form.cleaned_data
+        client, raw = apiclients.create_client(
+            data["name"], permissions=data["permissions"], scopes=data["scopes"])
+        obj.pk = client.pk
+        self._show_key(request, client, raw)
+
+    def _show_key(self, request: HttpRequest, client: ApiClient, raw: str) -> None:
+        messages.warning(request, gettext(
+            "The key of %(name)s, shown only now — copy it into the client's configuration: "
+            "%(key)s") % {"name": client.name, "key": raw})
+
+    @admin.action(description=_("Issue a new key (the old one stops working)"))
+    def issue_new_key(self, request: HttpRequest, queryset: Any) -> None:
+        for client in queryset:
+            self._show_key(request, client, apiclients.rotate_key(client))

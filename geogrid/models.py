@@ -341,3 +341,61 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.subject_type}"
+
+
+class ApiClient(models.Model):
+    """Another system that talks to GeoGrid with a key: a department's work-order system, the
+    12345 hotline, a GIS reading the OGC API (geogrid.apiclients).
+
+    The key is shown once when issued and stored only as its SHA-256 (a 256-bit random key
+    needs no slow hash); `key_prefix` finds the row and is what the admin shows. What a client
+    may do is `permissions`; where, `scopes` (grid codes: a scope covers its subtree). Its
+    workflow actions run as `user`, a service account with no password: the same role, post
+    and department checks as a person's action, and the timeline names the client."""
+
+    class Permission(models.TextChoices):
+        SUBMIT = "submit", _("submit appeals (Open311 POST requests)")
+        UPDATE = "update", _("post updates that move appeals (Open311 servicerequestupdates)")
+        READ_APPEALS = "read_appeals", _("read appeals in scope (Open311, OGC API)")
+        READ_BUILDINGS = "read_buildings", _("read buildings in scope (OGC API)")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client",
+        verbose_name=_("service account"),
+        help_text=_("its workflow actions run as this account: give it the department or the "
+                    "posts it acts for"))
+    key_prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    permissions = ArrayField(
+        models.CharField(max_length=16, choices=Permission.choices), default=list, blank=True,
+        verbose_name=_("permissions"))
+    scopes = ArrayField(
+        models.CharField(max_length=32), default=list, blank=True, verbose_name=_("grid scopes"),
+        help_text=_("grid codes, comma-separated; each covers its subtree"))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    key_issued_at = models.DateTimeField(_("key issued at"), null=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def may(self, permission: str) -> bool:
+        return self.active and permission in self.permissions
+
+    def covers(self, code: str | None) -> bool:
+        """True when `code` lies in one of the client's scopes (a scope covers its subtree)."""
+        return bool(code) and any(code.startswith(s) for s in self.scopes)  # type: ignore[union-attr]
+
+    def scope_q(self, field: str) -> Q:
+        """A filter on a grid-code column: rows in the client's scopes (nothing when none)."""
+        q = Q(pk__in=[])
+        for scope in self.scopes:
+            q |= Q(**{f"{field}__startswith": scope})
+        return q

@@ -38,7 +38,7 @@ from rest_framework.views import exception_handler as drf_default_handler
 
 # Paths answered in JSON, errors included (a map library asks /tiles/… for vector tiles and
 # reads their errors as JSON; a tile address the URLconf cannot match is a 404 like any other).
-JSON_PREFIXES = ("/api/", "/tiles/", "/open311/", "/ogc/")
+JSON_PREFIXES = ("/api/", "/tiles/", "/open311/", "/ogcapi/")
 
 
 class ApiError(Exception):

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "layers.shop",
     "layers.wishes",
     "layers.placards",
+    "layers.open311",
+    "layers.ogcapi",
     "importers",
     "maps",
     "fixtures",

@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/v1/shop/", include("layers.shop.urls")),
     path("api/v1/wishes/", include("layers.wishes.urls")),
     path("api/v1/placards/", include("layers.placards.urls")),
+    path("open311/v2/", include("layers.open311.urls")),
+    path("ogcapi/", include("layers.ogcapi.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger's start-up script as a URL: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -51,6 +51,8 @@ from tests.factories import assign, make_grid, make_user
 from tests.layers.care import subject_url_rules as care_url_rules
 from tests.layers.care import url_rules as care_stats_rules
 from tests.layers.factories import COMMUNITY, DISTRICT, A, B, box, make_city
+from tests.layers.ogcapi import url_rules as ogcapi_url_rules
+from tests.layers.open311 import url_rules as open311_url_rules
 from tests.layers.people import url_rules as people_url_rules
 from tests.layers.placards import url_rules as placards_url_rules
 from tests.layers.shop import url_rules as shop_url_rules
@@ -669,6 +671,9 @@ RULES.update(care_stats_rules.stats_rules(
 
 # Participation (tests/layers/{volunteering,shop,wishes,placards}/url_rules.py).
 for _layer in (volunteering_url_rules, shop_url_rules, wishes_url_rules, placards_url_rules):
+    RULES.update(_layer.rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
+# The standards (tests/layers/{open311,ogcapi}/url_rules.py).
+for _layer in (open311_url_rules, ogcapi_url_rules):
     RULES.update(_layer.rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
 
 NAMESPACE_RULES: dict[str, Rule] = {"admin": admin_site}

@@ -1,0 +1,1 @@
+"""OGC API – Features server (docs/standards.md)."""

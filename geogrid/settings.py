@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "layers.shop",
     "layers.wishes",
     "layers.placards",
+    "layers.whistles",
     "layers.open311",
     "layers.ogcapi",
     "importers",
@@ -488,6 +489,20 @@ GEOGRID["POINTS"] = {  # layers.volunteering and layers.shop
     "PICKUP_DAYS": 7,  # a reserved redemption expires this many days later
     "SPEND_SCOPE": "community",  # a volunteer redeems at their community's shops, or "district"
     "CARD_MINUTES": 10,  # a volunteer's counter card code is valid this long (and the one before)
+}
+GEOGRID["WHISTLES"] = {  # layers.whistles (docs/whistles.md): 吹哨报到
+    # Report-in limits. An emergency's runs in wall-clock minutes (平谷: within 30 minutes, at
+    # night and on holidays too); the others in working minutes of the working calendar.
+    "EMERGENCY_REPORT_MINUTES": 30,
+    "REPORT_WORKING_DAYS": 1,  # may be a fraction (0.5: half a working day)
+    # Completion limits: an emergency in wall-clock hours, the others in working days
+    # (complex matters ≤ 10 working days).
+    "EMERGENCY_COMPLETE_HOURS": 24,
+    "COMPLETE_WORKING_DAYS": 10,
+    "WARN_RATIO": 0.5,  # warn the units and the blowing office at half of a limit
+    # Whistles per 100 appeals: a subdistrict is flagged when its rate is below the district
+    # median divided by this, or above the median times it.
+    "RATE_FLAG_FACTOR": 2.0,
 }
 GEOGRID["PLACARDS"] = {  # layers.placards (docs/placards.md)
     "PIN_MOVED_METRES": 150,  # a pin moved farther than this is assigned by the pin

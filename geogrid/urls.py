@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/shop/", include("layers.shop.urls")),
     path("api/v1/wishes/", include("layers.wishes.urls")),
     path("api/v1/placards/", include("layers.placards.urls")),
+    path("api/v1/whistles/", include("layers.whistles.urls")),
     path("open311/v2/", include("layers.open311.urls")),
     path("ogcapi/", include("layers.ogcapi.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -14,11 +14,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from layers.appeals.actors import SYSTEM
 from layers.appeals.models import CLOCK_STATUSES, Appeal, AppealEvent
 from layers.appeals.transitions import NothingToDo, escalate_as_overdue, warn
+
+# Sent after the appeals are swept, with `now` and `lines` (a list receivers append their
+# report lines to): other layers' clocks (layers.whistles) ride on the same cron job.
+deadline_sweep = Signal()
 
 
 @dataclass
@@ -26,11 +31,13 @@ class OverdueReport:
     warned: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
     overdue_at_top: list[str] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [f"warned: {len(self.warned)} {' '.join(self.warned[:20])}".rstrip(),
                 f"escalated: {len(self.escalated)} {' '.join(self.escalated[:20])}".rstrip(),
-                f"overdue, nothing above to escalate to: {len(self.overdue_at_top)}"]
+                f"overdue, nothing above to escalate to: {len(self.overdue_at_top)}",
+                *self.others]
 
 
 def escalate_overdue(now: dt.datetime | None = None) -> OverdueReport:
@@ -57,4 +64,5 @@ def escalate_overdue(now: dt.datetime | None = None) -> OverdueReport:
                 report.warned.append(warn(ref, SYSTEM, at=now).tracking)
         except NothingToDo:
             continue
+    deadline_sweep.send(sender=OverdueReport, now=now, lines=report.others)
     return report

@@ -389,6 +389,7 @@ class AppealEvent(models.Model):
         OVERDUE = "overdue", _("escalated as overdue")
         AUTO_CLOSE = "auto_close", _("closed without feedback")
         RECALENDARED = "recalendared", _("deadline moved by the holiday schedule")
+        WHISTLE = "whistle", _("whistle: departments called in")
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

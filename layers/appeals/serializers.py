@@ -48,13 +48,16 @@ ACTOR_ROLES = {
     "grid_staff": _("grid staff"),
     "grid_leader": _("grid leader"),
     "department": _("department"),
+    "subdistrict": _("subdistrict office"),
+    "community": _("community staff"),
     "reporter": _("reporter"),
     "resident": _("resident"),
     "system": _("system"),
     "admin": _("administrator"),
 }
 # Notes the public may read; other notes (return reasons, internal remarks) are for staff.
-PUBLIC_NOTE_KINDS = {"reject", "resolve", "rate", "reopen", "close"}
+# A whistle's mirror rows name departments and grids only (layers.whistles.notices).
+PUBLIC_NOTE_KINDS = {"reject", "resolve", "rate", "reopen", "close", "whistle"}
 
 
 def _iso(moment) -> str | None:

@@ -57,6 +57,7 @@ from tests.layers.people import url_rules as people_url_rules
 from tests.layers.placards import url_rules as placards_url_rules
 from tests.layers.shop import url_rules as shop_url_rules
 from tests.layers.volunteering import url_rules as volunteering_url_rules
+from tests.layers.whistles import url_rules as whistles_url_rules
 from tests.layers.wishes import url_rules as wishes_url_rules
 from tests.maps import care_url_rules as care_page_rules
 
@@ -670,7 +671,8 @@ RULES.update(care_stats_rules.stats_rules(
     ROLES + PEOPLE_ROLES, {name: code for code, name in _TARGET_NAMES.items()}))
 
 # Participation (tests/layers/{volunteering,shop,wishes,placards}/url_rules.py).
-for _layer in (volunteering_url_rules, shop_url_rules, wishes_url_rules, placards_url_rules):
+for _layer in (volunteering_url_rules, shop_url_rules, wishes_url_rules, placards_url_rules,
+               whistles_url_rules):
     RULES.update(_layer.rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
 # The standards (tests/layers/{open311,ogcapi}/url_rules.py).
 for _layer in (open311_url_rules, ogcapi_url_rules):

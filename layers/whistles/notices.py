@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from geogrid.models import Post, StaffAssignment
 from geogrid.roles import Role
@@ -20,40 +20,40 @@ from layers.whistles.models import Whistle, WhistleEvent, WhistleUnit
 KIND = "whistle"
 
 TEXTS = {
-    "called_in": N_("Whistle %(code)s: your department is called in (%(role)s); report in by "
-                    "%(due)s"),
-    "requested": N_("Whistle %(code)s requested by a community: approve or decline"),
-    "declined": N_("Whistle %(code)s: the request was declined"),
-    "reported": N_("Whistle %(code)s: %(department)s reported in"),
-    "refused": N_("Whistle %(code)s: %(department)s refused (%(role)s)"),
-    "done": N_("Whistle %(code)s: %(department)s finished its part"),
-    "released": N_("Whistle %(code)s: your department is released"),
-    "sent_back": N_("Whistle %(code)s: the evaluation sent your part back"),
-    "cancelled": N_("Whistle %(code)s was cancelled: stand down"),
-    "warn": N_("Whistle %(code)s: %(what)s is due at %(due)s"),
-    "overdue": N_("Whistle %(code)s: %(what)s is overdue since %(due)s"),
+    "called_in": gettext_noop("Whistle %(code)s: your department is called in (%(role)s); "
+                              "report in by %(due)s"),
+    "requested": gettext_noop("Whistle %(code)s requested by a community: approve or decline"),
+    "declined": gettext_noop("Whistle %(code)s: the request was declined"),
+    "reported": gettext_noop("Whistle %(code)s: %(department)s reported in"),
+    "refused": gettext_noop("Whistle %(code)s: %(department)s refused (%(role)s)"),
+    "done": gettext_noop("Whistle %(code)s: %(department)s finished its part"),
+    "released": gettext_noop("Whistle %(code)s: your department is released"),
+    "sent_back": gettext_noop("Whistle %(code)s: the evaluation sent your part back"),
+    "cancelled": gettext_noop("Whistle %(code)s was cancelled: stand down"),
+    "warn": gettext_noop("Whistle %(code)s: %(what)s is due at %(due)s"),
+    "overdue": gettext_noop("Whistle %(code)s: %(what)s is overdue since %(due)s"),
 }
 
 MIRROR = {
-    "blow": N_("whistle %(code)s blown: %(lead)s leads"),
-    "approve": N_("whistle %(code)s blown: %(lead)s leads"),
-    "request": N_("the community asked for a whistle (%(code)s)"),
-    "report_in": N_("%(department)s reported in"),
-    "refuse": N_("%(department)s refused"),
-    "finish": N_("%(department)s finished its part"),
-    "release": N_("%(department)s released"),
-    "replace": N_("%(department)s replaced by %(replaced_by)s"),
-    "add_unit": N_("%(department)s called in"),
-    "rate": N_("%(department)s rated: %(rating)s"),
-    "resolve": N_("whistle %(code)s resolved"),
-    "close": N_("whistle %(code)s closed"),
-    "cancel": N_("whistle %(code)s cancelled"),
-    "decline": N_("the request for whistle %(code)s was declined"),
+    "blow": gettext_noop("whistle %(code)s blown: %(lead)s leads"),
+    "approve": gettext_noop("whistle %(code)s blown: %(lead)s leads"),
+    "request": gettext_noop("the community asked for a whistle (%(code)s)"),
+    "report_in": gettext_noop("%(department)s reported in"),
+    "refuse": gettext_noop("%(department)s refused"),
+    "finish": gettext_noop("%(department)s finished its part"),
+    "release": gettext_noop("%(department)s released"),
+    "replace": gettext_noop("%(department)s replaced by %(replaced_by)s"),
+    "add_unit": gettext_noop("%(department)s called in"),
+    "rate": gettext_noop("%(department)s rated: %(rating)s"),
+    "resolve": gettext_noop("whistle %(code)s resolved"),
+    "close": gettext_noop("whistle %(code)s closed"),
+    "cancel": gettext_noop("whistle %(code)s cancelled"),
+    "decline": gettext_noop("the request for whistle %(code)s was declined"),
 }
 
 
 def _render(data: dict) -> str:
-    text = TEXTS.get(str(data.get("event")), N_("Whistle %(code)s changed"))
+    text = TEXTS.get(str(data.get("event")), gettext_noop("Whistle %(code)s changed"))
     return _(text) % {"code": "", "role": "", "due": "", "department": "", "what": "", **data}
 
 
@@ -70,7 +70,7 @@ def mirror_text(whistle: Whistle, event: WhistleEvent) -> str:
         code__in=[v for k, v in event.data.items() if k in ("department", "lead", "replaced_by")]
     ).values_list("code", "name_zh"))
     data = {k: names.get(str(v), v) for k, v in event.data.items()}
-    text = MIRROR.get(event.kind, N_("whistle %(code)s: %(kind)s"))
+    text = MIRROR.get(event.kind, gettext_noop("whistle %(code)s: %(kind)s"))
     return _(text) % {"code": whistle.code, "kind": event.kind, "lead": "", "department": "",
                       "replaced_by": "", "rating": "", **data}
 

@@ -198,11 +198,20 @@ class FiguresView(APIView):
         return Response(figures.figures(p["district"], p["start"], p["end"]))
 
 
+def _may(view: ActionView, actor: Actor, obj: Any) -> None:
+    action = view.registry[view.action_name]
+    if not action.who(actor, obj):
+        raise PermissionDenied(_("you may not take this action: %(a)s") % {"a": action.label})
+
+
 class WhistleActionView(ActionView):
     permission_classes = [IsAuthenticated]
 
     def load(self, request: Request, **kwargs: Any) -> int:
-        _one(Actor(user=request.user), kwargs["pk"])  # out of sight → 404 before the body
+        # Out of sight → 404 and no right → 403, before the body is read (the service checks
+        # again, locked).
+        whistle = _one(Actor(user=request.user), kwargs["pk"])
+        _may(self, Actor(user=request.user), whistle)
         return int(kwargs["pk"])
 
     def actor(self, request: Request, ref: Any) -> Actor:
@@ -221,11 +230,11 @@ class UnitActionView(ActionView):
     permission_classes = [IsAuthenticated]
 
     def load(self, request: Request, **kwargs: Any) -> int:
-        whistle_id = (WhistleUnit.objects.filter(pk=kwargs["pk"])
-                      .values_list("whistle_id", flat=True).first())
-        if whistle_id is None:
+        unit = WhistleUnit.objects.select_related("department").filter(pk=kwargs["pk"]).first()
+        if unit is None:
             raise NotFound(_("no such unit"))
-        _one(Actor(user=request.user), whistle_id)
+        unit.whistle = _one(Actor(user=request.user), unit.whistle_id)
+        _may(self, Actor(user=request.user), unit)
         return int(kwargs["pk"])
 
     def actor(self, request: Request, ref: Any) -> Actor:

@@ -13,6 +13,7 @@ import datetime as dt
 from django.conf import settings
 
 from geogrid.calendar_db import working_calendar
+from geogrid.workcalendar import WorkingCalendar
 from layers.whistles.models import Reason
 
 
@@ -21,30 +22,35 @@ def _conf(key: str) -> float:
 
 
 def _span(start: dt.datetime, *, wall: dt.timedelta | None, working_minutes: float,
-          ratio: float) -> tuple[dt.datetime, dt.datetime]:
+          ratio: float, cal: WorkingCalendar | None) -> tuple[dt.datetime, dt.datetime]:
     """(due, warn) from `start`: wall-clock when `wall` is given, else working minutes."""
     if wall is not None:
         return start + wall, start + wall * ratio
-    cal = working_calendar()
+    cal = cal or working_calendar()
     return (cal.add_working_minutes(start, working_minutes),
             cal.add_working_minutes(start, working_minutes * ratio))
 
 
-def report_clock(reason: str, notified_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """(report_due_at, report_warn_at) of a unit notified at `notified_at`."""
+def report_clock(reason: str, notified_at: dt.datetime, cal: WorkingCalendar | None = None
+                 ) -> tuple[dt.datetime, dt.datetime]:
+    """(report_due_at, report_warn_at) of a unit notified at `notified_at` (`cal`: a working
+    calendar already read, for bulk work)."""
     ratio = _conf("WARN_RATIO")
     if reason == Reason.EMERGENCY:
         return _span(notified_at, wall=dt.timedelta(minutes=_conf("EMERGENCY_REPORT_MINUTES")),
-                     working_minutes=0, ratio=ratio)
-    minutes = _conf("REPORT_WORKING_DAYS") * working_calendar().minutes_per_day
-    return _span(notified_at, wall=None, working_minutes=minutes, ratio=ratio)
+                     working_minutes=0, ratio=ratio, cal=cal)
+    cal = cal or working_calendar()
+    minutes = _conf("REPORT_WORKING_DAYS") * cal.minutes_per_day
+    return _span(notified_at, wall=None, working_minutes=minutes, ratio=ratio, cal=cal)
 
 
-def completion_clock(reason: str, blown_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+def completion_clock(reason: str, blown_at: dt.datetime, cal: WorkingCalendar | None = None
+                     ) -> tuple[dt.datetime, dt.datetime]:
     """(due_at, warn_at) of a whistle blown at `blown_at`."""
     ratio = _conf("WARN_RATIO")
     if reason == Reason.EMERGENCY:
         return _span(blown_at, wall=dt.timedelta(hours=_conf("EMERGENCY_COMPLETE_HOURS")),
-                     working_minutes=0, ratio=ratio)
-    minutes = _conf("COMPLETE_WORKING_DAYS") * working_calendar().minutes_per_day
-    return _span(blown_at, wall=None, working_minutes=minutes, ratio=ratio)
+                     working_minutes=0, ratio=ratio, cal=cal)
+    cal = cal or working_calendar()
+    minutes = _conf("COMPLETE_WORKING_DAYS") * cal.minutes_per_day
+    return _span(blown_at, wall=None, working_minutes=minutes, ratio=ratio, cal=cal)

@@ -7,7 +7,9 @@ department was called and did not come):
     on_time      reported in by the limit; on_time_rate = on_time / called
     mean_response_min   mean minutes from notice to report-in (reported units)
     done         units whose part is done; completion_rate = done / (called − released)
-    rated, satisfied, basically; satisfaction_rate = (satisfied + basically) / rated
+    rated, satisfied, basically; satisfaction_rate = parts rated satisfied or basically
+                 satisfied the first time / rated (a part an unsatisfied rating sent back
+                 counts against the department, even once it is redone and rated again)
     refused
 
 Per subdistrict — whistles blown per 100 appeals reported there in the period (吹哨率), and a
@@ -56,7 +58,9 @@ def departments(district: str, start: dt.datetime, end: dt.datetime) -> list[dic
                 refused=Count("id", filter=Q(refused_reason__gt="")),
                 rated=Count("id", filter=~Q(rating="")),
                 satisfied=Count("id", filter=Q(rating=Rating.SATISFIED)),
-                basically=Count("id", filter=Q(rating=Rating.BASICALLY)))
+                basically=Count("id", filter=Q(rating=Rating.BASICALLY)),
+                first_time=Count("id", filter=Q(rating__in=(Rating.SATISFIED,
+                                                            Rating.BASICALLY), sent_back=0)))
             .order_by("department__code"))
     out = []
     for r in rows:
@@ -69,7 +73,7 @@ def departments(district: str, start: dt.datetime, end: dt.datetime) -> list[dic
             "report_rate": _rate(r["reported"], r["called"]),
             "on_time_rate": _rate(r["on_time"], r["called"]),
             "completion_rate": _rate(r["done"], r["called"] - r["released"]),
-            "satisfaction_rate": _rate(r["satisfied"] + r["basically"], r["rated"]),
+            "satisfaction_rate": _rate(r["first_time"], r["rated"]),
             "mean_response_min": (round(response.total_seconds() / 60, 1)
                                   if response is not None else None),
         })

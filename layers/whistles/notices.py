@@ -64,11 +64,14 @@ def send(users: Iterable[int], whistle: Whistle, **data: object) -> int:
     return notify(sorted(set(users)), whistle.appeal, KIND, code=whistle.code, **data)
 
 
-def mirror_text(whistle: Whistle, event: WhistleEvent) -> str:
-    """The public line on the appeal's timeline (departments are public bodies; no names)."""
-    names = dict(Department.objects.filter(
-        code__in=[v for k, v in event.data.items() if k in ("department", "lead", "replaced_by")]
-    ).values_list("code", "name_zh"))
+def mirror_text(whistle: Whistle, event: WhistleEvent,
+                names: dict[str, str] | None = None) -> str:
+    """The public line on the appeal's timeline (departments are public bodies; no names).
+    `names`: department code → name, when the caller has them all already."""
+    if names is None:
+        names = dict(Department.objects.filter(code__in=[
+            v for k, v in event.data.items() if k in ("department", "lead", "replaced_by")
+        ]).values_list("code", "name_zh"))
     data = {k: names.get(str(v), v) for k, v in event.data.items()}
     text = MIRROR.get(event.kind, gettext_noop("whistle %(code)s: %(kind)s"))
     return _(text) % {"code": whistle.code, "kind": event.kind, "lead": "", "department": "",

@@ -19,7 +19,7 @@ shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import (
@@ -39,6 +39,23 @@ from rest_framework.views import exception_handler as drf_default_handler
 # Paths answered in JSON, errors included (a map library asks /tiles/… for vector tiles and
 # reads their errors as JSON; a tile address the URLconf cannot match is a 404 like any other).
 JSON_PREFIXES = ("/api/", "/tiles/", "/open311/", "/ogcapi/")
+
+# A standard answers its errors in its own shape (Open311's [{code, description}], in XML or
+# JSON): the app serving the prefix registers a renderer when it loads (geogrid imports no
+# layer). The handlers below and geogrid.middleware ask `renderer_for` before the one shape.
+ErrorRenderer = Callable[[HttpRequest, int, str], HttpResponse]
+_RENDERERS: dict[str, ErrorRenderer] = {}
+
+
+def register_error_renderer(prefix: str, render: ErrorRenderer) -> None:
+    """`render(request, status, detail)` answers every error under `prefix` that no view
+    answered itself (unknown paths, Django's refusals, crashes, NUL in the query)."""
+    _RENDERERS[prefix] = render
+
+
+def renderer_for(request: HttpRequest) -> ErrorRenderer | None:
+    found = [p for p in _RENDERERS if request.path.startswith(p)]
+    return _RENDERERS[max(found, key=len)] if found else None
 
 
 class ApiError(Exception):
@@ -218,6 +235,8 @@ def json_400(request: HttpRequest, exception: Exception | None = None) -> HttpRe
     if wants_json(request):
         too_big = isinstance(exception, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent))
         detail = _("The request is too large.") if too_big else _("The request is not valid.")
+        if (render := renderer_for(request)) is not None:
+            return render(request, 400, detail)
         return JsonResponse(error_body(detail, "invalid"), status=400)
     from django.views.defaults import bad_request
 
@@ -228,6 +247,8 @@ def json_403(request: HttpRequest, exception: Exception | None = None) -> HttpRe
     """handler403: a PermissionDenied outside DRF in the one shape under /api/."""
     if wants_json(request):
         detail = str(exception or "") or _("You may not do this.")
+        if (render := renderer_for(request)) is not None:
+            return render(request, 403, detail)
         return JsonResponse(error_body(detail, "forbidden"), status=403)
     from django.views.defaults import permission_denied
 
@@ -237,6 +258,8 @@ def json_403(request: HttpRequest, exception: Exception | None = None) -> HttpRe
 def json_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: JSON in the one shape under /api/, Django's page elsewhere."""
     if wants_json(request):
+        if (render := renderer_for(request)) is not None:
+            return render(request, 404, _("Not found."))
         return JsonResponse(error_body(_("Not found."), "not_found"), status=404)
     from django.views.defaults import page_not_found
 
@@ -246,9 +269,10 @@ def json_404(request: HttpRequest, exception: Exception | None = None) -> HttpRe
 def json_500(request: HttpRequest) -> HttpResponse:
     """handler500: JSON in the one shape under /api/ (DEBUG off), Django's page elsewhere."""
     if wants_json(request):
-        body = error_body(_("Something went wrong on our side; it has been logged."),
-                          "server_error")
-        return JsonResponse(body, status=500)
+        detail = _("Something went wrong on our side; it has been logged.")
+        if (render := renderer_for(request)) is not None:
+            return render(request, 500, detail)
+        return JsonResponse(error_body(detail, "server_error"), status=500)
     from django.views.defaults import server_error
 
     return server_error(request)

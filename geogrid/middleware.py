@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
-from geogrid.errors import error_body, wants_json
+from geogrid.errors import error_body, renderer_for, wants_json
 
 
 class RejectNulMiddleware:
@@ -30,6 +30,8 @@ class RejectNulMiddleware:
         if where is None:
             return self.get_response(request)
         message = _("NUL characters are not allowed")
+        if (render := renderer_for(request)) is not None:
+            return render(request, 400, f"{where}: {message}")
         if wants_json(request):
             return JsonResponse(error_body(message, "invalid", {where: [message]}), status=400)
         return HttpResponseBadRequest(message)

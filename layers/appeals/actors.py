@@ -33,6 +33,9 @@ class Actor:
     token_ok: bool = False
     client_key: str = ""
     system: bool = False
+    # The API client (geogrid.models.ApiClient.name) acting through its service account: the
+    # timeline row's data names it (Step.finish), as intake's `received` row does.
+    client: str = ""
 
     @property
     def active(self) -> bool:

@@ -114,9 +114,10 @@ class Step:
         if self.bump:
             appeal.version += 1
         appeal.save()
+        data = {**self.data, "client": self.actor.client} if self.actor.client else self.data
         event = timeline.record(
             appeal, self.kind or self.action, role=self.role, actor=self.actor.user_or_none,
-            at=self.at, from_status=self.from_status, note=self.note, data=self.data)
+            at=self.at, from_status=self.from_status, note=self.note, data=data)
         photos.store(appeal, self.photos, self.saved_files, event=event)
         for users, kind, data in self.notices:
             notify(users, appeal, kind, **data)

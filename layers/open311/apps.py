@@ -1,3 +1,4 @@
+"""Open311 GeoReport v2 server (docs/standards.md)."""
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,3 +10,10 @@ class Open311Config(AppConfig):
     label = "open311"
     verbose_name = _("Open311 GeoReport v2")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from geogrid.errors import register_error_renderer
+        from layers.open311.formats import render_error
+
+        # Unknown paths, Django's refusals and crashes under /open311/ in the spec's shape.
+        register_error_renderer("/open311/", render_error)

@@ -187,7 +187,7 @@ def document(base_url: str) -> dict:
         "openapi": "3.0.3",
         "info": {"title": "GeoGrid OGC API – Features", "version": "1.0.0",
                  "description": "Grids, buildings, appeals and hotspots of GeoGrid "
-                                "(docs/ogcapi.md).",
+                                "(docs/standards.md).",
                  "license": {"name": "AGPL-3.0-or-later"}},
         "servers": [{"url": base_url.rstrip("/")}],
         "paths": paths,

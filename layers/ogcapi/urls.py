@@ -1,4 +1,4 @@
-"""/ogcapi/…: OGC API – Features (layers/ogcapi/views.py, docs/ogcapi.md)."""
+"""/ogcapi/…: OGC API – Features (layers/ogcapi/views.py, docs/standards.md)."""
 
 from django.urls import URLPattern, path
 

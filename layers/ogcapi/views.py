@@ -1,4 +1,4 @@
-"""The OGC API – Features endpoints under /ogcapi/ (docs/ogcapi.md). Thin: parse, ask the
+"""The OGC API – Features endpoints under /ogcapi/ (docs/standards.md). Thin: parse, ask the
 modules beside this one, answer.
 
 Rules:

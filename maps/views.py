@@ -51,6 +51,8 @@ def navigation(request: HttpRequest) -> list[dict]:
     if user.is_authenticated and StaffAssignment.objects.current().filter(
             user=user, post__in=(Post.MICRO_UNIT_LEADER, Post.BUILDING_LEADER)).exists():
         items.append(("unit", _("My micro-unit")))
+    if user.is_authenticated and user.departments.filter(active=True).exists():
+        items.append(("whistles-page", _("Whistles")))  # 吹哨报到: a department's members
     if user.is_authenticated and may_visit_care(user):
         items.append(("care-visits", _("Care visits")))
     if user.is_authenticated:  # a volunteer's account, or the application to become one
@@ -280,6 +282,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "people": _people_roots(request.user),
         "care": {"roots": _care_roots(request.user), "refreshMs": 60_000},
         "participation": _participation(request.user),
+        "whistles": _whistles(request.user),
     }
     return page(
         request,
@@ -293,6 +296,14 @@ def dispatch(request: HttpRequest) -> HttpResponse:
             "provisional_years": _provisional_years_ahead(),
         },
     )
+
+
+def _whistles(user) -> dict:
+    """The whistle layer and panels (maps/whistles.py; imported here, not at the top: that
+    module builds on this one)."""
+    from maps.whistles import dashboard_data
+
+    return dashboard_data(user)
 
 
 def _roots(grants: Grants, *capabilities: Capability) -> list[str]:

@@ -1,5 +1,5 @@
 """/api/v1/whistles/…: list and blow, request, one whistle, my units, the map layer, figures,
-and the actions on a whistle and on a called-in unit."""
+the departments one may call in, and the actions on a whistle and on a called-in unit."""
 
 from django.urls import path
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("mine/", views.MineView.as_view(), name="mine"),
     path("map/", views.MapView.as_view(), name="map"),
     path("figures/", views.FiguresView.as_view(), name="figures"),
+    path("departments/", views.DepartmentsView.as_view(), name="departments"),
     path("<int:pk>/", views.WhistleDetailView.as_view(), name="whistle-detail"),
     *WHISTLE_ACTIONS.urls("<int:pk>/actions/<action>/", views.WhistleActionView,
                           name="whistle-action"),

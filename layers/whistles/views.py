@@ -1,6 +1,7 @@
 """/api/v1/whistles/…: the list and blowing, a community's request, one whistle, a department
-member's own units, the map layer, the figures, and the actions (one endpoint each, from the
-registries). Thin: parse, call the service, shape the answer; errors are raised (one shape).
+member's own units, the map layer, the figures, the departments one may call in, and the
+actions (one endpoint each, from the registries). Thin: parse, call the service, shape the
+answer; errors are raised (one shape).
 
 Who sees what is layers.whistles.access: a whistle out of the caller's sight is a 404 like one
 that does not exist; anonymous callers get 403.
@@ -12,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -30,10 +31,11 @@ from geogrid.periods import MomentField
 from geogrid.queryparams import PageParams, QueryParams, page_of
 from geogrid.roles import Role
 from layers.appeals.actors import Actor
+from layers.appeals.models import Department
 from layers.whistles import access, figures, services
 from layers.whistles.inputs import BlowInput
 from layers.whistles.models import Whistle, WhistleUnit
-from layers.whistles.serializers import WhistleOut, whistle_out
+from layers.whistles.serializers import DepartmentOut, WhistleOut, whistle_out
 
 
 def _rows() -> QuerySet[Whistle]:
@@ -196,6 +198,32 @@ class FiguresView(APIView):
                                    and actor.covers(p["district"]))):
             raise PermissionDenied(_("the district's dispatchers see its whistle figures"))
         return Response(figures.figures(p["district"], p["start"], p["end"]))
+
+
+class DepartmentsParams(QueryParams):
+    district = serializers.RegexField(r"^[0-9]{6}$", help_text="the district's code")
+
+
+class DepartmentsOut(serializers.Serializer):
+    district = serializers.CharField()
+    departments = DepartmentOut(many=True)
+
+
+class DepartmentsView(APIView):
+    """GET the active departments a whistle in this district may call in (those of the
+    district and those serving every district), by code: what the blowing form offers as the
+    lead and the assisting units. Names only — never their members. Any signed-in user (the
+    departments are public bodies); blowing itself checks who blows."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[DepartmentsParams], responses={200: DepartmentsOut})
+    def get(self, request: Request) -> Response:
+        district = DepartmentsParams.parse(request.query_params)["district"]
+        rows = (Department.objects.filter(active=True)
+                .filter(Q(district_code="") | Q(district_code=district))
+                .order_by("code").values("code", "name_zh", "name_en"))
+        return Response({"district": district, "departments": list(rows)})
 
 
 def _may(view: ActionView, actor: Actor, obj: Any) -> None:

@@ -107,6 +107,17 @@ def rules(roles: tuple[str, ...], target_names: dict[str, str],
         r = walk.w.call(role, "GET", f"/api/v1/whistles/figures/?district={w.district_code}")
         walk.expect(role, target, r, 200 if target in BLOWERS.get(role, ()) else 403)
 
+    def departments(walk: Any) -> None:
+        # Names of public bodies, for the blowing form: every signed-in role; never members.
+        for role in roles:
+            r = walk.w.call(role, "GET", "/api/v1/whistles/departments/?district=350427")
+            walk.expect(role, "-", r, 403 if role == "anonymous" else 200)
+            if r.status_code == 200:
+                rows = r.json()["departments"]
+                if [d["code"] for d in rows] != ["CGJ"] or any(set(d) - {
+                        "code", "name_zh", "name_en"} for d in rows):
+                    walk.problems.append(f"{walk.name} [{role}]: {rows}")
+
     def lead_unit(w: Whistle) -> int:
         return w.units.get(role="lead").pk
 
@@ -118,6 +129,7 @@ def rules(roles: tuple[str, ...], target_names: dict[str, str],
                                       {"dept": SEE["dept"]})),
         "whistles:map": each(listing("/api/v1/whistles/map/", "features")),
         "whistles:figures": each(figures),
+        "whistles:departments": departments,
         "whistles:whistle-detail": on_whistle("GET", lambda w: f"/api/v1/whistles/{w.pk}/",
                                               SEE),
         **{f"whistles:whistle-action-{name}": on_whistle(

@@ -18,7 +18,12 @@
  * /api/v1/care/dues/?state=overdue in #care-overdue (li[data-due][data-grid]): shown exactly as
  * the API answers — the grid and the due only for posts that may not see the subjects. #care
  * carries data-state (ready, error), data-loaded and data-layer (off, ready, missing, error);
- * GeoGrid.dashboard.refreshCare() reloads both now. */
+ * GeoGrid.dashboard.refreshCare() reloads both now.
+ *
+ * Whistles (吹哨报到, layers.whistles) are drawn by dashboard-whistles.js: the layer (ticked by
+ * #whistles-layer), the whistle panel and figures in #whistles, and the blowing form in the
+ * appeal's panel (#a-whistle); refreshed every D.whistles.refreshMs (30 s), or now with
+ * GeoGrid.dashboard.refreshWhistles(); GeoGrid.dashboard.openWhistle(id) opens one. */
 (function () {
   "use strict";
   var T = GeoGrid.readJson("strings");
@@ -564,6 +569,7 @@
     var keepForm = pendingAction && (a.actions || []).indexOf(pendingAction) >= 0;
     if (!keepForm) { $("action-form").hidden = true; pendingAction = null; }
     if (a.location && !keepForm) map.panTo([a.location.lat, a.location.lon]);
+    if (whistles) whistles.appeal(a);  // blow the whistle for it, or open its whistle
   }
 
   // The action form is built from the registry's description of the action's fields.
@@ -694,12 +700,27 @@
     return Promise.all(jobs);
   }
 
+  // ---- whistles (吹哨报到): dashboard-whistles.js draws the layer, the panel and the figures ---------
+  var WH = D.whistles, whistles = null, whistlesAt = 0;
+  if (WH && GeoGrid.whistles) {
+    whistles = GeoGrid.whistles.attach(map, { panel: $("whistles"), appealBox: $("a-whistle"),
+      openAppeal: openAppeal, openStatuses: D.openStatuses }, WH);
+  }
+  function refreshWhistles() {
+    if (!whistles) return Promise.resolve();
+    var v = values(), view = { grid: v.grid || "", layer: !!v.whistles_layer };
+    if (Date.now() - whistlesAt < (WH.refreshMs || 30000)) { whistles.setView(view); return Promise.resolve(); }
+    whistlesAt = Date.now();
+    return whistles.refresh(view);
+  }
+
   // ---- refresh cycle -------------------------------------------------------------------------------
   function refresh() {
     $("report-link").href = "/maps/report.html?" + analyticsQuery();
     readFailure = null;
     return Promise.all([refreshHeat(), refreshPoints(), refreshChoropleth(), refreshLists(), refreshKpis(),
-                        refreshPeoplePanels(), refreshCarePanels(), refreshParticipation()])
+                        refreshPeoplePanels(), refreshCarePanels(), refreshParticipation(),
+                        refreshWhistles()])
       .then(function () {
         timings.refreshes = (timings.refreshes || 0) + 1;
         var failed = readFailure;
@@ -719,5 +740,7 @@
   setInterval(refresh, D.refreshMs);
   GeoGrid.dashboard = { refresh: refresh, openAppeal: openAppeal, refreshPeople: refreshPeople,
                         refreshCare: refreshCare,
+                        openWhistle: function (id) { return whistles && whistles.open(id); },
+                        refreshWhistles: function () { whistlesAt = 0; return refreshWhistles(); },
                         refreshParticipation: function () { participationAt = 0; return refreshParticipation(); } };
 })();

@@ -48,6 +48,9 @@ def _parameters() -> dict[str, dict]:
                          "Keyset cursor of a `next` link: features after this id."),
         "before": _param("before", {"type": "integer", "minimum": 0},
                          "Keyset cursor of a `prev` link: features before this id."),
+        "matched": _param("matched", {"type": "string", "maxLength": 200},
+                          "The signed count a `next`/`prev` link carries (numberMatched of "
+                          "the first page); ignored when it does not fit the request."),
         "bbox": _param("bbox", {"type": "array", "minItems": 4, "maxItems": 4,
                                 "items": {"type": "number"}},
                        "minx,miny,maxx,maxy in `bbox-crs` (its axis order).", style="form",
@@ -146,8 +149,8 @@ def _collection_paths(c: Collection) -> dict[str, dict]:
         return {"get": out}
 
     base = f"/collections/{c.id}"
-    items_params = _refs("limit", "offset", "cursor", "before", "bbox", "bbox-crs", "crs",
-                         "datetime", "filter", "filter-lang", "filter-crs", "f") + [
+    items_params = _refs("limit", "offset", "cursor", "before", "matched", "bbox", "bbox-crs",
+                         "crs", "datetime", "filter", "filter-lang", "filter-crs", "f") + [
         _param(p.name, {"type": p.type, **({"enum": list(p.enum)} if p.enum else {})},
                f"Features whose {p.name} equals this value.")
         for p in c.queryables() if p.type in params.SCALAR]

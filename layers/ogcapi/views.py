@@ -188,7 +188,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     c, reader = _collection(request, collection_id)
     query = params.Query.parse(request.GET, c)
     rows = access.scoped(c, reader, c.rows()).filter(query.where)
-    page = paging.page_of(c, rows, query)
+    page = paging.page_of(c, rows, query, paging.carried_count(request))
     head = {"type": "FeatureCollection"}
     tail = {"numberMatched": page.matched, "numberReturned": len(page.features),
             "timeStamp": timezone.now().isoformat(timespec="seconds"),

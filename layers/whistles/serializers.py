@@ -91,27 +91,27 @@ def whistle_out(whistle: Whistle, actor: Actor, *, full: bool = True) -> dict:
     return out
 
 
-class ClockOut(serializers.Serializer):
+class WhistleClockOut(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
     minutes_left = serializers.IntegerField(allow_null=True)
     overdue = serializers.BooleanField()
 
 
-class DepartmentOut(serializers.Serializer):
+class WhistleDepartmentOut(serializers.Serializer):
     code = serializers.CharField()
     name_zh = serializers.CharField()
     name_en = serializers.CharField()
 
 
-class UnitOut(serializers.Serializer):
+class WhistleUnitOut(serializers.Serializer):
     id = serializers.IntegerField()
     version = serializers.IntegerField()
     role = serializers.ChoiceField(choices=["lead", "assist"])
     status = serializers.CharField()
     status_label = serializers.CharField()
-    department = DepartmentOut()
+    department = WhistleDepartmentOut()
     notified_at = serializers.DateTimeField()
-    report_clock = ClockOut()
+    report_clock = WhistleClockOut()
     reported_at = serializers.DateTimeField(allow_null=True)
     report_mode = serializers.CharField(allow_null=True)
     report_distance_m = serializers.FloatField(allow_null=True)
@@ -126,17 +126,17 @@ class UnitOut(serializers.Serializer):
     actions = serializers.ListField(child=serializers.CharField())
 
 
-class GridRefOut(serializers.Serializer):
+class WhistleGridOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class PointOut(serializers.Serializer):
+class WhistlePointOut(serializers.Serializer):
     lon = serializers.FloatField()
     lat = serializers.FloatField()
 
 
-class HelperOut(serializers.Serializer):
+class WhistleHelperOut(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     name = serializers.CharField()
@@ -145,7 +145,7 @@ class HelperOut(serializers.Serializer):
     service_record = serializers.IntegerField(allow_null=True)
 
 
-class EventOut(serializers.Serializer):
+class WhistleEventOut(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
     actor_role = serializers.CharField(allow_blank=True)
@@ -164,17 +164,17 @@ class WhistleOut(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     district = serializers.CharField()
-    subdistrict = GridRefOut()
-    requested_by = GridRefOut(allow_null=True)
+    subdistrict = WhistleGridOut()
+    requested_by = WhistleGridOut(allow_null=True)
     appeal = serializers.CharField(allow_null=True)
-    location = PointOut(allow_null=True)
+    location = WhistlePointOut(allow_null=True)
     proposal = serializers.JSONField(allow_null=True)
     created_at = serializers.DateTimeField()
     blown_at = serializers.DateTimeField(allow_null=True)
-    completion_clock = ClockOut()
+    completion_clock = WhistleClockOut()
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
-    units = UnitOut(many=True)
+    units = WhistleUnitOut(many=True)
     actions = serializers.ListField(child=serializers.CharField())
-    helpers = HelperOut(many=True, required=False)
-    timeline = EventOut(many=True, required=False)
+    helpers = WhistleHelperOut(many=True, required=False)
+    timeline = WhistleEventOut(many=True, required=False)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -35,7 +36,7 @@ from layers.appeals.models import Department
 from layers.whistles import access, figures, services
 from layers.whistles.inputs import BlowInput
 from layers.whistles.models import Whistle, WhistleUnit
-from layers.whistles.serializers import DepartmentOut, WhistleOut, whistle_out
+from layers.whistles.serializers import WhistleDepartmentOut, WhistleOut, whistle_out
 
 
 def _rows() -> QuerySet[Whistle]:
@@ -59,7 +60,7 @@ class ListParams(PageParams):
                                     help_text="only whistles not closed or cancelled")
 
 
-class PageOut(serializers.Serializer):
+class WhistlePageOut(serializers.Serializer):
     count = serializers.IntegerField()
     page_size = serializers.IntegerField()
     results = WhistleOut(many=True)
@@ -70,7 +71,8 @@ class WhistleListView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[ListParams], responses={200: PageOut})
+    @extend_schema(operation_id="whistles_list", parameters=[ListParams],
+                   responses={200: WhistlePageOut})
     def get(self, request: Request) -> Response:
         p = ListParams.parse(request.query_params)
         actor = Actor(user=request.user)
@@ -109,13 +111,13 @@ def _create(request: Request, service: Any) -> Response:
 class WhistleDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: WhistleOut})
+    @extend_schema(operation_id="whistles_detail", responses={200: WhistleOut})
     def get(self, request: Request, pk: int) -> Response:
         actor = Actor(user=request.user)
         return Response(whistle_out(_one(actor, pk), actor))
 
 
-class MineOut(serializers.Serializer):
+class WhistleMineOut(serializers.Serializer):
     whistles = WhistleOut(many=True)
 
 
@@ -125,7 +127,7 @@ class MineView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MineOut})
+    @extend_schema(responses={200: WhistleMineOut})
     def get(self, request: Request) -> Response:
         actor = Actor(user=request.user)
         rows = _rows().filter(
@@ -140,7 +142,7 @@ class MapParams(QueryParams):
                                     help_text="only whistles not closed or cancelled")
 
 
-class MapOut(serializers.Serializer):
+class WhistleMapOut(serializers.Serializer):
     type = serializers.CharField()
     features = serializers.ListField(child=serializers.JSONField())
 
@@ -151,7 +153,7 @@ class MapView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[MapParams], responses={200: MapOut})
+    @extend_schema(parameters=[MapParams], responses={200: WhistleMapOut})
     def get(self, request: Request) -> Response:
         p = MapParams.parse(request.query_params)
         actor = Actor(user=request.user)
@@ -190,7 +192,7 @@ class FiguresView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[FiguresParams], responses={200: serializers.JSONField()})
+    @extend_schema(parameters=[FiguresParams], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         p = FiguresParams.parse(request.query_params)
         actor = Actor(user=request.user)
@@ -204,9 +206,9 @@ class DepartmentsParams(QueryParams):
     district = serializers.RegexField(r"^[0-9]{6}$", help_text="the district's code")
 
 
-class DepartmentsOut(serializers.Serializer):
+class WhistleDepartmentsOut(serializers.Serializer):
     district = serializers.CharField()
-    departments = DepartmentOut(many=True)
+    departments = WhistleDepartmentOut(many=True)
 
 
 class DepartmentsView(APIView):
@@ -217,7 +219,7 @@ class DepartmentsView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[DepartmentsParams], responses={200: DepartmentsOut})
+    @extend_schema(parameters=[DepartmentsParams], responses={200: WhistleDepartmentsOut})
     def get(self, request: Request) -> Response:
         district = DepartmentsParams.parse(request.query_params)["district"]
         rows = (Department.objects.filter(active=True)

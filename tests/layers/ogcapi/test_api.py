@@ -4,7 +4,7 @@ scope, keyset paging (layers/ogcapi)."""
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.db import connection
@@ -343,3 +343,28 @@ def test_features_json_is_valid_geojson(world):
     for f in body["features"]:
         assert f["type"] == "Feature" and f["geometry"]["type"] == "Point"
         assert isinstance(f["properties"]["reported_at"], str)
+
+
+
+def test_a_next_link_carries_the_count_signed_for_its_question(world):
+    """The first page counts; the pages reached by `next` report that count without counting
+    again, and a `matched` that was tampered with or belongs to another question is ignored."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = get("/collections/micro-grids/items?limit=1").json()
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    query = parse_qs(urlsplit(nxt).query)
+    path = "/collections/micro-grids/items?limit=1&cursor=" + query["cursor"][0]
+    with CaptureQueriesContext(connection) as seen:
+        second = get(path + "&matched=" + quote(query["matched"][0])).json()
+    assert second["numberMatched"] == first["numberMatched"] == 4
+    assert not any("COUNT(" in q["sql"].upper() for q in seen.captured_queries)
+    question, _count, signature = query["matched"][0].split(":")
+    forged = quote(f"{question}:999:{signature}")
+    assert get(f"{path}&matched={forged}").json()["numberMatched"] == 4
+    # The same signed count on another question (a filter added) is not believed.
+    other = get(f"{path}&matched={quote(query['matched'][0])}&code=nonexistent").json()
+    assert other["numberMatched"] == 0

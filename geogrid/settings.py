@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "layers.wishes",
     "layers.placards",
     "layers.whistles",
+    "layers.deliberation",
     "layers.open311",
     "layers.ogcapi",
     "importers",
@@ -503,6 +504,11 @@ GEOGRID["WHISTLES"] = {  # layers.whistles (docs/whistles.md): 吹哨报到
     # Whistles per 100 appeals: a subdistrict is flagged when its rate is below the district
     # median divided by this, or above the median times it.
     "RATE_FLAG_FACTOR": 2.0,
+}
+GEOGRID["DELIBERATION"] = {  # layers.deliberation (docs/deliberation.md): 协商议事
+    "ASSESS_WORKING_DAYS": 5,  # a proposal's needs assessment is due this many working days on
+    "DECISION_PUBLISH_DAYS": 7,  # a decision stays published to its grid this many days
+    "KEY_CLASS": "key",  # Category.deadline_class of the appeals negotiated by a meeting (重点类)
 }
 GEOGRID["PLACARDS"] = {  # layers.placards (docs/placards.md)
     "PIN_MOVED_METRES": 150,  # a pin moved farther than this is assigned by the pin

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/wishes/", include("layers.wishes.urls")),
     path("api/v1/placards/", include("layers.placards.urls")),
     path("api/v1/whistles/", include("layers.whistles.urls")),
+    path("api/v1/deliberation/", include("layers.deliberation.urls")),
     path("open311/v2/", include("layers.open311.urls")),
     path("ogcapi/", include("layers.ogcapi.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -50,6 +50,7 @@ from tests.analytics.test_tiles import bin_total
 from tests.factories import assign, make_grid, make_user
 from tests.layers.care import subject_url_rules as care_url_rules
 from tests.layers.care import url_rules as care_stats_rules
+from tests.layers.deliberation import url_rules as deliberation_url_rules
 from tests.layers.factories import COMMUNITY, DISTRICT, A, B, box, make_city
 from tests.layers.ogcapi import url_rules as ogcapi_url_rules
 from tests.layers.open311 import url_rules as open311_url_rules
@@ -60,6 +61,7 @@ from tests.layers.volunteering import url_rules as volunteering_url_rules
 from tests.layers.whistles import url_rules as whistles_url_rules
 from tests.layers.wishes import url_rules as wishes_url_rules
 from tests.maps import care_url_rules as care_page_rules
+from tests.maps import whistles_url_rules as whistles_page_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -667,12 +669,13 @@ RULES.update(people_url_rules.plain_rules(
 # The care endpoints (tests/layers/care/subject_url_rules.py).
 RULES.update(care_url_rules.care_rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
 RULES.update(care_page_rules.page_rules(ROLES + PEOPLE_ROLES))
+RULES.update(whistles_page_rules.page_rules(ROLES + PEOPLE_ROLES))
 RULES.update(care_stats_rules.stats_rules(
     ROLES + PEOPLE_ROLES, {name: code for code, name in _TARGET_NAMES.items()}))
 
 # Participation (tests/layers/{volunteering,shop,wishes,placards}/url_rules.py).
 for _layer in (volunteering_url_rules, shop_url_rules, wishes_url_rules, placards_url_rules,
-               whistles_url_rules):
+               whistles_url_rules, deliberation_url_rules):
     RULES.update(_layer.rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
 # The standards (tests/layers/{open311,ogcapi}/url_rules.py).
 for _layer in (open311_url_rules, ogcapi_url_rules):

@@ -7,7 +7,7 @@ import json
 from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from layers.appeals.models import Department
@@ -25,8 +25,8 @@ def test_the_department_login(tmp_path, settings):
     Department.objects.create(code="350427-aaa", name_zh="另一局", district_code="350427")
     call_command("demo_whistles", stdout=out)
     password = json.loads((tmp_path / "demo-users.json").read_text())["department"]
-    user = authenticate(username="department", password=password)
-    assert user is not None and list(user.departments.all()) == [cgj]
+    user = get_user_model().objects.get(username="department")
+    assert user.check_password(password) and list(user.departments.all()) == [cgj]
     call_command("demo_whistles", stdout=out)
     assert json.loads((tmp_path / "demo-users.json").read_text())["department"] == password
     assert "/m/whistles/" in out.getvalue()

@@ -47,9 +47,10 @@ class Page:
 
 
 def question(request: HttpRequest) -> str:
-    """What a count answers: the path, every parameter but the paging ones, and the reader."""
-    params = sorted((k, v) for k, vs in request.GET.lists() if k not in PAGING_PARAMS
-                    for v in vs)
+    """What a count answers: the path, every parameter but the paging ones and `limit` (the
+    page size does not change the count), and the reader."""
+    params = sorted((k, v) for k, vs in request.GET.lists()
+                    if k not in PAGING_PARAMS and k != "limit" for v in vs)
     user = getattr(request, "user", None)
     reader = getattr(user, "pk", None) if user is not None and user.is_authenticated else ""
     return hashlib.sha256(repr((request.path, params, reader)).encode()).hexdigest()[:32]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from maps import care, points, shop, unit, views, whistles, wishes
+from maps import care, points, proposals, shop, unit, views, whistles, wishes
 from maps.reports.views import map_report_download
 
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("m/wishes/", wishes.wishes_page, name="wishes-page"),
     path("m/points/", points.points_page, name="points-page"),
     path("m/whistles/", whistles.whistles_page, name="whistles-page"),
+    path("m/proposals/", proposals.proposals_page, name="proposals-page"),
     path("m/points/qr/<str:code>.svg", points.pickup_qr, name="points-pickup-qr"),
     path("m/shop/", shop.counter_page, name="shop-counter-page"),
     # The address printed in the placards' QR codes (layers.placards): short on purpose.

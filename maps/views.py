@@ -53,6 +53,9 @@ def navigation(request: HttpRequest) -> list[dict]:
         items.append(("unit", _("My micro-unit")))
     if user.is_authenticated and user.departments.filter(active=True).exists():
         items.append(("whistles-page", _("Whistles")))  # 吹哨报到: a department's members
+    if user.is_authenticated and (user.is_superuser or StaffAssignment.objects.current().filter(
+            user=user, post__in=(Post.COMMUNITY_STAFF, Post.SUBDISTRICT_STAFF)).exists()):
+        items.append(("proposals-page", _("Proposals")))  # 协商议事: community staff
     if user.is_authenticated and may_visit_care(user):
         items.append(("care-visits", _("Care visits")))
     if user.is_authenticated:  # a volunteer's account, or the application to become one

@@ -61,6 +61,7 @@ from tests.layers.volunteering import url_rules as volunteering_url_rules
 from tests.layers.whistles import url_rules as whistles_url_rules
 from tests.layers.wishes import url_rules as wishes_url_rules
 from tests.maps import care_url_rules as care_page_rules
+from tests.maps import proposals_url_rules as proposals_page_rules
 from tests.maps import whistles_url_rules as whistles_page_rules
 
 pytestmark = pytest.mark.django_db
@@ -670,6 +671,7 @@ RULES.update(people_url_rules.plain_rules(
 RULES.update(care_url_rules.care_rules(ROLES + PEOPLE_ROLES, _TARGET_NAMES, POINT))
 RULES.update(care_page_rules.page_rules(ROLES + PEOPLE_ROLES))
 RULES.update(whistles_page_rules.page_rules(ROLES + PEOPLE_ROLES))
+RULES.update(proposals_page_rules.page_rules(ROLES + PEOPLE_ROLES))
 RULES.update(care_stats_rules.stats_rules(
     ROLES + PEOPLE_ROLES, {name: code for code, name in _TARGET_NAMES.items()}))
 

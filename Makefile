@@ -35,6 +35,7 @@ demo: setup ## migrate, load the sample city, create demo users, serve on 127.0.
 	@$(MANAGE) demo_people
 	@$(MANAGE) demo_care
 	@$(MANAGE) demo_points
+	@$(MANAGE) demo_whistles
 	@echo
 	@echo "GeoGrid is running:"
 	@echo "  home             http://$(HOST):$(PORT)/"
@@ -44,16 +45,26 @@ demo: setup ## migrate, load the sample city, create demo users, serve on 127.0.
 	@echo "  micro-wishes     http://$(HOST):$(PORT)/m/wishes/        (anyone; a volunteer claims)"
 	@echo "  my points        http://$(HOST):$(PORT)/m/points/        (the sample volunteer below)"
 	@echo "  shop counter     http://$(HOST):$(PORT)/m/shop/          (the sample operator below)"
+	@echo "  whistles (dept)  http://$(HOST):$(PORT)/m/whistles/      (department)"
+	@echo "  proposals        http://$(HOST):$(PORT)/m/proposals/     (community)"
 	@echo "  dispatch         http://$(HOST):$(PORT)/maps/dispatch/   (dispatcher)"
 	@echo "  grid editor      http://$(HOST):$(PORT)/maps/grids/      (manager)"
 	@echo "  API docs         http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Open311          http://$(HOST):$(PORT)/open311/v2/discovery.json"
+	@echo "  OGC API          http://$(HOST):$(PORT)/ogcapi/   (QGIS, GDAL: OAPIF:http://$(HOST):$(PORT)/ogcapi)"
 	@echo "  admin            http://$(HOST):$(PORT)/admin/"
 	@echo "  health           http://$(HOST):$(PORT)/healthz"
 	@echo "Stop with Ctrl-C; 'make db-stop' stops the database."
 	@DEBUG=1 $(MANAGE) runserver --noreload $(HOST):$(PORT)
 
+# pytest-xdist workers for `make test` (one per core; each has its own test database,
+# test_<name>_gw0, _gw1, …). `--dist load` hands each worker its tests in collection order, so
+# the transactional tests (which flush what the data migrations loaded) still run after the
+# others. TEST_WORKERS=0 runs the suite in one process, as plain pytest does.
+TEST_WORKERS ?= auto
+
 test: lint setup ## lint (ruff + mypy) first, then the whole suite on a PostGIS test database
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 screenshots: setup ## refresh docs/screenshots from the browser tests
 	@GEOGRID_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py

@@ -37,8 +37,9 @@ def sample_register(django_db_setup, django_db_blocker, small_city_dir) -> Sampl
 
     with django_db_blocker.unblock(), transaction.atomic():
         load_categories()  # a transactional test before this module may have flushed them
+        # No volunteers, points, wishes or placards: the register is buildings and names.
         report = load_city(LoadParams(small_city_dir, workflow_history=False,
-                                      progress=False))
+                                      participation=False, progress=False))
         index = address_index()
         rows = list(Building.objects.values_list("id", "source_id", "address", "estate_or_road",
                                                  "building_no", "units"))

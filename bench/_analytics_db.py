@@ -64,7 +64,8 @@ def setup(sample: Path = SAMPLE) -> None:
     call_command("migrate", verbosity=0)
     t = time.perf_counter()
     # Appeals by COPY below (the generator's grid codes, no geocoding): fastest for 1 M rows.
-    print(load_city(LoadParams(sample, progress=False, appeals=False)).lines())
+    print(load_city(LoadParams(sample, progress=False, appeals=False, people=False,
+                               participation=False)).lines())
     print(f"grids/buildings/staff loaded in {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
     print(f"appeals: {load_sample_appeals(sample):,} in {time.perf_counter() - t:.1f} s")

@@ -118,7 +118,7 @@ def figures(district: str, start: dt.datetime, end: dt.datetime) -> dict:
     whistles = Whistle.objects.filter(district_code=district, blown_at__gte=start,
                                       blown_at__lt=end)
     return {
-        "district": district, "from": start.isoformat(), "to": end.isoformat(),
+        "district": district, "start": start.isoformat(), "end": end.isoformat(),
         "whistles": whistles.count(),
         "by_reason": dict(whistles.values("reason").annotate(n=Count("id"))
                           .values_list("reason", "n")),

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -185,6 +184,46 @@ class FiguresParams(QueryParams):
         return attrs
 
 
+class DepartmentFigureOut(serializers.Serializer):
+    department = serializers.CharField()
+    name = serializers.CharField()
+    called = serializers.IntegerField()
+    reported = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    done = serializers.IntegerField()
+    released = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    rated = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+    basically = serializers.IntegerField()
+    report_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    completion_rate = serializers.FloatField(allow_null=True)
+    satisfaction_rate = serializers.FloatField(allow_null=True,
+                                               help_text="satisfied or basically, first time")
+    mean_response_min = serializers.FloatField(allow_null=True)
+
+
+class SubdistrictFigureOut(serializers.Serializer):
+    subdistrict = serializers.CharField()
+    name = serializers.CharField()
+    appeals = serializers.IntegerField()
+    whistles = serializers.IntegerField()
+    per_100_appeals = serializers.FloatField(allow_null=True)
+    flag = serializers.ChoiceField(choices=["low", "high"], allow_null=True)
+
+
+class WhistleFiguresOut(serializers.Serializer):
+    district = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    whistles = serializers.IntegerField()
+    by_reason = serializers.DictField(child=serializers.IntegerField())
+    median_per_100_appeals = serializers.FloatField(allow_null=True)
+    departments = DepartmentFigureOut(many=True)
+    subdistricts = SubdistrictFigureOut(many=True)
+
+
 class FiguresView(APIView):
     """GET the district's whistle figures: per department (report-in rate, mean response,
     completion, satisfaction) and per subdistrict (whistles per 100 appeals, flagged when far
@@ -192,7 +231,7 @@ class FiguresView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[FiguresParams], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[FiguresParams], responses={200: WhistleFiguresOut})
     def get(self, request: Request) -> Response:
         p = FiguresParams.parse(request.query_params)
         actor = Actor(user=request.user)

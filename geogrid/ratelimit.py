@@ -7,6 +7,7 @@ A limit is (hits, window in seconds) per *scope* and *client* (the client's addr
     feedback  anonymous ratings with the token      GEOGRID["RATE_LIMITS"]["feedback"]
     locate    anonymous point → grid look-ups       GEOGRID["RATE_LIMITS"]["locate"]
     login     posts to a login form, any user       GEOGRID["RATE_LIMITS"]["login"]
+    open311   Open311 requests without an API key   GEOGRID["RATE_LIMITS"]["open311"]
 
 Limits are read at every hit (an override in a test or a settings change applies at once);
 `None` switches a scope off. Each can also be set from the environment (`GEOGRID_RATE_LOCATE=
@@ -55,7 +56,7 @@ from django.utils.translation import ngettext
 
 from geogrid.errors import RateLimited, error_response, wants_json
 
-SCOPES = ("intake", "support", "feedback", "locate", "login")
+SCOPES = ("intake", "support", "feedback", "locate", "login", "open311")
 PURGE_ONE_IN = 100
 CLIENT_MAX_CHARS = 128  # RateCounter.client
 

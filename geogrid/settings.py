@@ -300,6 +300,7 @@ GEOGRID["RATE_LIMITS"] = {
     "feedback": _rate("feedback", (20, 3600)),  # anonymous ratings (回访) with the token
     "locate": _rate("locate", (600, 3600)),  # anonymous point → grid look-ups (pin moves)
     "login": _rate("login", (60, 600)),  # posts to a login form, any outcome
+    "open311": _rate("open311", (600, 3600)),  # Open311 requests without an API key (the feed)
 }
 # Geocoding: a reading scoring below this (100 exact, 95 homophone, 90 swapped/doubled/dropped
 # character, 86 near-homophone; layers/buildings/geocoding.py) leaves the appeal unlocated.

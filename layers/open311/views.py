@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from geogrid.ratelimit import client_address, enforce
 from layers.appeals.models import Category
 from layers.open311 import inputs, serialize, service_requests, updates
 from layers.open311.access import Caller
@@ -35,7 +36,11 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                 message = _("method %(m)s is not allowed here") % {"m": request.method}
                 return error_response(fmt, 405, message, {"Allow": ", ".join(sorted(allowed))})
             try:
-                return view(request, Caller.of(request), fmt, *args, **kwargs)
+                caller = Caller.of(request)
+                if caller.client is None:  # the public feed: per address, in every worker
+                    enforce("open311", client_address(request),
+                            _("too many requests without an API key; try again later"))
+                return view(request, caller, fmt, *args, **kwargs)
             except Exception as exc:
                 error = as_open311(exc)
                 if error is None:

@@ -82,3 +82,18 @@ def test_geogrid_api_errors_keep_their_own_shape(client, world, settings):
     settings.DEBUG = False
     answer = client.get("/api/v1/no-such-thing/")
     assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+
+
+def test_the_keyless_feed_is_rate_limited_per_address_and_keys_are_not(client, world,
+                                                                          settings):
+    """Without a key, an address gets the limit's requests, then the spec's 429 with
+    Retry-After (counted in PostgreSQL like every limit); a keyed client is not counted."""
+    settings.GEOGRID = {**settings.GEOGRID, "RATE_LIMITS": {
+        **settings.GEOGRID["RATE_LIMITS"], "open311": (2, 3600)}}
+    assert client.get(f"{BASE}services.json").status_code == 200
+    assert client.get(f"{BASE}requests.json").status_code == 200
+    refused = client.get(f"{BASE}services.xml")
+    assert "API key" in errors_of(refused, 429, "xml")
+    assert int(refused["Retry-After"]) > 0
+    keyed = Client(HTTP_X_API_KEY=world.keys["hotline 12345"])
+    assert all(keyed.get(f"{BASE}services.json").status_code == 200 for _ in range(3))

@@ -9,14 +9,18 @@ geogrid.errors answers as a 400 in the one error shape (never a 500) and whose s
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from rest_framework import serializers
+
+from geogrid.periods import MomentField
 
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 10**6
@@ -103,4 +107,21 @@ class GridLevelParams(QueryParams):
             raise serializers.ValidationError({"by": [
                 _("not above the grid's own level (%(level)d)") % {"level": grid.level}]})
         attrs["by"] = int(by)
+        return attrs
+
+
+class YearParams(QueryParams):
+    """`start` and `end` of a figures period: by default the 365 days up to now. The whistle
+    and deliberation figures share them."""
+
+    start = MomentField(required=False, default=None,
+                        help_text="from this date (default: 365 days before `end`)")
+    end = MomentField(end=True, required=False, default=None,
+                      help_text="until this date, inclusive (default: now)")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["end"] = attrs.get("end") or timezone.now()
+        attrs["start"] = attrs.get("start") or attrs["end"] - dt.timedelta(days=365)
+        if attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"start": [_("the period is empty")]})
         return attrs

@@ -26,8 +26,7 @@ from rest_framework.views import APIView
 from geogrid.actions import ActionView
 from geogrid.errors import NotFound
 from geogrid.openapi import conflict
-from geogrid.periods import MomentField
-from geogrid.queryparams import PageParams, QueryParams, page_of
+from geogrid.queryparams import PageParams, QueryParams, YearParams, page_of
 from layers.appeals.actors import Actor
 from layers.deliberation import access, figures, lists, services
 from layers.deliberation.access import Level
@@ -203,18 +202,8 @@ class ProjectsView(APIView):
             for pr in lists.projects(code)[:lists.LIST_MAX]]})
 
 
-class FiguresParams(GridParams):
-    start = MomentField(required=False, default=None,
-                        help_text="proposed from this date (default: 365 days before `end`)")
-    end = MomentField(end=True, required=False, default=None,
-                      help_text="until this date, inclusive (default: now)")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs["end"] = attrs.get("end") or timezone.now()
-        attrs["start"] = attrs.get("start") or attrs["end"] - dt.timedelta(days=365)
-        if attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"start": [_("the period is empty")]})
-        return attrs
+class FiguresParams(YearParams, GridParams):
+    """The grid and the period (proposed from `start` until `end`)."""
 
 
 class FiguresView(APIView):

@@ -9,12 +9,10 @@ that does not exist; anonymous callers get 403.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -27,8 +25,7 @@ from rest_framework.views import APIView
 from geogrid.actions import ActionView
 from geogrid.errors import NotFound
 from geogrid.openapi import conflict
-from geogrid.periods import MomentField
-from geogrid.queryparams import PageParams, QueryParams, page_of
+from geogrid.queryparams import PageParams, QueryParams, YearParams, page_of
 from geogrid.roles import Role
 from layers.appeals.actors import Actor
 from layers.appeals.models import Department
@@ -169,19 +166,8 @@ class MapView(APIView):
         return Response({"type": "FeatureCollection", "features": features})
 
 
-class FiguresParams(QueryParams):
+class FiguresParams(YearParams):
     district = serializers.RegexField(r"^[0-9]{6}$", help_text="the district's code")
-    start = MomentField(required=False, default=None,
-                        help_text="from this date (default: 365 days before `end`)")
-    end = MomentField(end=True, required=False, default=None,
-                      help_text="until this date, inclusive (default: now)")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs["end"] = attrs.get("end") or timezone.now()
-        attrs["start"] = attrs.get("start") or attrs["end"] - dt.timedelta(days=365)
-        if attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"start": [_("the period is empty")]})
-        return attrs
 
 
 class DepartmentFigureOut(serializers.Serializer):

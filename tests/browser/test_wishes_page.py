@@ -55,16 +55,17 @@ def test_a_volunteer_claims_from_the_wall_and_sees_the_contact(phone, live_serve
 
     # Someone else claims the second wish meanwhile; v1's wall still shows it.
     services.claim(taken.pk, WishViewer(square.users["v2"]))
-    stale = phone.locator(f"li.wish-card[data-wish='{taken.pk}']")
+    # Scoped to the wall: after a claim the "my claims" tab renders the same wish card.
+    stale = phone.locator(f"#wall li.wish-card[data-wish='{taken.pk}']")
     stale.locator("button.claim").click()
-    phone.wait_for_selector(f"li.wish-card[data-wish='{taken.pk}'] .w-status[data-code]")
+    phone.wait_for_selector(f"#wall li.wish-card[data-wish='{taken.pk}'] .w-status[data-code]")
     assert stale.locator(".w-status").get_attribute("data-code") == "conflict"
     assert stale.locator(".w-status").inner_text().strip()
     assert Claim.objects.get(wish=taken).volunteer == square.volunteers["v2"]
 
-    card = phone.locator(f"li.wish-card[data-wish='{mine.pk}']")
+    card = phone.locator(f"#wall li.wish-card[data-wish='{mine.pk}']")
     card.locator("button.claim").click()
-    phone.wait_for_selector(f"li.wish-card[data-wish='{mine.pk}'][data-status='claimed']")
+    phone.wait_for_selector(f"#wall li.wish-card[data-wish='{mine.pk}'][data-status='claimed']")
     assert card.locator(".w-status").get_attribute("data-code") == "ok"
     claim = Claim.objects.get(wish=mine)
     assert claim.volunteer == square.volunteers["v1"] and claim.status == "active"

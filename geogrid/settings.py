@@ -385,13 +385,14 @@ GEOGRID_ANALYTICS: dict[str, Any] = {
     "POINT_MERGE_PX": 1.0,  # …except that appeals within 1 px (256-px tile) merge, with a count
     "CUBE_MAX_ZOOM": 15,  # pre-aggregated bins for tile zooms 0..15 (one filter dimension)
     "CUBE_COMBO_MAX_ZOOM": 12,  # …and 0..12 for two filter dimensions (category × month/status)
+    "DAY_CUBE_MAX_ZOOM": 12,  # day and day × status bins (arbitrary day ranges) for zooms 0..12
     "SUBTREE_CODE_LEN": 9,  # the cube keeps grid codes cut to this length (subdistricts)
     "TILE_EXTENT": 4096,
     "TILE_MAX_AGE": 60,  # Cache-Control max-age of tiles (seconds)
     "TILE_CACHE": "default",  # Django cache holding aggregated tiles by ETag
     "HEAT_SHIFT": 5,  # heat bins per tile side = 2**HEAT_SHIFT
     "HEAT_MAX_TILES": 64,  # a heat bbox needing more tiles is read at a coarser zoom
-    "DASHBOARD_TILES_ABOVE": 20_000,  # the dashboard draws tiles instead of points above this
+    "DASHBOARD_TILES_ABOVE": 1_000,  # tiles instead of points above this (the list has 1,000)
     "GRID_LEVEL_BY_ZOOM": {0: 1, 10: 2, 12: 3, 14: 4, 15: 5},  # grid tile level per min zoom
     "HOTSPOT_EPS_M": 50.0,
     "HOTSPOT_MIN_POINTS": 8,

@@ -1,262 +1,118 @@
-"""12345 hotline exports (CSV/XLSX) → appeals: validate → locate → write over one typed batch.
+"""12345 hotline exports (CSV/XLSX) → appeals: read → validate → locate → write, column-wise.
 
-1. validate (`validate`): every cell is checked set-wise — category, channel (and, with an
-   importing user, that the user may file appeals on it), status (the export's workflow words
-   mapped by STATUS_MAP), time of report, order id, text lengths — and coordinates are converted
-   to WGS 84 per CRS. Each bad cell is a rejection naming row and column; one rejection and
-   nothing is located or written. The result is an `AppealRows` batch (arrays, file order).
-2. locate (`locate`): rows without coordinates are geocoded from their address against the
-   building register; every point is assigned set-based (geogrid.locate.assign_many); the
-   district — whose queue the appeal joins and whose code starts its tracking number — is the
-   grid's, else the one geogrid.locate.district_for_point gives. Rows that stay unlocated are
-   imported as such and listed for a dispatcher to pin. The result is a `Placement`.
-3. write (`write`), one transaction: a row whose (channel, order id) was imported before is left
-   as it is and counted unchanged (the workflow owns it since; re-running is safe); the others
-   are created with tracking numbers from layers.appeals.tracking (one block reserved per
-   district and local day, numbered by time of report) and one `imported` timeline row each
-   (layers.appeals.timeline), from no status to the imported one, by the importing user's role,
-   or `system` when no user is named.
+The rules are the reference importer's (importers/hotline_reference.py, which the tests hold
+this path to: the same accepted and rejected rows, the same report, the same appeals, grids,
+tracking numbers and timeline rows); what differs is that no step loops over rows in Python:
 
-Dry run by default: the write runs and is rolled back, so the report says what a commit would do.
+1. read (importers.hotline_read): only the mapped columns, through pandas' C reader, cells
+   stripped with numpy's string functions.
+2. validate (importers.hotline_validate): every check of the reference, in its order, one
+   vectorised pass per column; a column with a problem gets the reference's messages. Each bad
+   cell is a rejection naming row and column; one rejection and nothing is located or written.
+   The result is an `AppealRows` batch (arrays, file order).
+3. locate (`locate`): rows without coordinates are geocoded from their address against the
+   building register — each distinct address once; every point is assigned set-based
+   (geogrid.locate.assign_many); the district — whose queue the appeal joins and whose code
+   starts its tracking number — is the grid's code prefix, else the one
+   geogrid.locate.district_for_point gives (one query for all distinct points). Rows that
+   stay unlocated are imported as such and listed for a dispatcher to pin.
+4. write (`write`), one transaction: a row whose (channel, order id) was imported before is
+   left as it is and counted unchanged (the workflow owns it since; re-running is safe); the
+   others get tracking numbers — one block reserved per district and local day, in that order,
+   by one statement, numbered by time of report and file order — ids from the table's own
+   sequence, and are written by one binary COPY built from the columns (importers.copy_binary);
+   each gets one `imported` timeline row (layers.appeals.timeline), from no status to the
+   imported one, by the importing user's role, or `system` when no user is named.
+
+Every constraint and trigger of the tables stays in force (the foreign keys are checked at
+commit, as for any insert); see docs/benchmarks.md, "Hotline import (issue 16)", for where the
+time goes. Dry run by default: the write runs and is rolled back, so the report says what a
+commit would do.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.db import connection
-from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from psycopg.copy import QueuedLibpqWriter
 
 from geogrid.hierarchy import Level, code_lengths
-from geogrid.locate import (
-    METHOD_CODE,
-    METHODS,
-    BulkAssignment,
-    assign_many,
-    district_for_point,
+from geogrid.locate import METHOD_CODE, METHODS, BulkAssignment, assign_many
+from importers import copy_binary as cb
+from importers.hotline_read import open_table
+from importers.hotline_reference import import_appeals_reference
+from importers.hotline_rows import (
+    COLUMNS,
+    REQUIRED,
+    STATUS_MAP,
+    AppealImportParams,
+    AppealImportReport,
+    AppealRows,
+    Placement,
+    UnlocatedRow,
 )
-from geogrid.models import Grid
-from importers.params import TableImportParams
-from importers.report import ImportReport
-from importers.tables import (
-    Table,
-    check_filled,
-    check_lengths,
-    check_unique,
-    coordinates_to_wgs84,
-    run_table_import,
-    to_float,
-)
-from layers.appeals import timeline, tracking
+from importers.hotline_validate import validate
+from importers.report import ImportFileError, write_atomically
+from layers.appeals import timeline
 from layers.appeals.actors import SYSTEM_ROLE
-from layers.appeals.intake import allowed_channels, submitter_role
-from layers.appeals.models import Appeal, AppealEvent, Category, Channel, Status
+from layers.appeals.intake import submitter_role
+from layers.appeals.models import AppealEvent
 from layers.buildings.geocoding import address_index
 
-COLUMNS = {
-    "source_ref": "appeal_id",
-    "category": "category_code",
-    "channel": "channel",
-    "status": "status",
-    "x": "lon",
-    "y": "lat",
-    "crs": "crs",
-    "address": "address",
-    "description": "description",
-    "reported_at": "reported_at",
-    "contact_phone": "contact_phone",
-}
-REQUIRED = ["source_ref", "category", "reported_at"]
-# Workflow words of common exports (and of the sample city) → our statuses.
-STATUS_MAP = {
-    "submitted": Status.RECEIVED, "received": Status.RECEIVED, "受理": Status.ACCEPTED,
-    "accepted": Status.ACCEPTED, "dispatched": Status.DISPATCHED, "派单": Status.DISPATCHED,
-    "in_progress": Status.IN_PROGRESS, "办理中": Status.IN_PROGRESS,
-    "returned": Status.RETURNED, "退单": Status.RETURNED,
-    "suspended": Status.SUSPENDED, "挂账": Status.SUSPENDED,
-    "resolved": Status.RESOLVED, "replied": Status.RESOLVED, "已办结": Status.RESOLVED,
-    "checked": Status.CHECKED, "已核查": Status.CHECKED,
-    "closed": Status.CLOSED, "办结": Status.CLOSED, "结案": Status.CLOSED,
-    "rejected": Status.REJECTED, "merged": Status.MERGED, "": Status.RECEIVED,
-}
+__all__ = [
+    "COLUMNS", "REQUIRED", "STATUS_MAP", "AppealImportParams", "AppealImportReport",
+    "AppealRows", "Placement", "UnlocatedRow", "import_appeals", "import_appeals_reference",
+    "locate", "validate", "write",
+]
+
+# Seconds of the last import's finer stages (the benchmark prints them; the report keeps the
+# reference's four steps).
+last_stages: dict[str, float] = {}
 
 
-@dataclass
-class AppealImportParams(TableImportParams):
-    """Columns: see COLUMNS; `crs` is for rows without a CRS column or value."""
-
-    channel: str = Channel.HOTLINE_12345.value  # for rows without a channel column or value
-    actor: User | None = None  # the importing user; None: the system
-
-
-@dataclass
-class UnlocatedRow:
-    row: int
-    source_ref: str
-    address: str
-
-
-@dataclass
-class AppealImportReport(ImportReport):
-    """`unchanged`: order ids imported before (left as they are); `updated` stays empty."""
-
-    geocoded: int = 0  # rows placed by their address
-    assignment: dict[str, int] = field(default_factory=dict)  # method → rows
-    unlocated: list[UnlocatedRow] = field(default_factory=list)  # for a dispatcher to pin
-
-    def details(self) -> list[str]:
-        if not self.ok:
-            return []
-        out = [_("geocoded from the address: %(n)d") % {"n": self.geocoded},
-               _("assignment: %(counts)s") % {"counts": self.assignment}]
-        if self.unlocated:
-            out.append(_("unlocated (%(n)d), for a dispatcher to pin:")
-                       % {"n": len(self.unlocated)})
-            out += [f"  row {u.row} {u.source_ref}: {u.address or _('(no address)')}"
-                    for u in self.unlocated[: self.LISTED]]
-        return out
-
-
-@dataclass
-class AppealRows:
-    """The validated file: one entry per row, in file order (what `locate` and `write` take)."""
-
-    row: np.ndarray  # int: the row number in the file
-    source_ref: np.ndarray  # str: the hotline's order id
-    category_id: np.ndarray  # int
-    channel: np.ndarray  # str
-    status: np.ndarray  # str, one of Status
-    reported_at: pd.DatetimeIndex  # in the deployment's time zone
-    raw_x: np.ndarray  # float as in the file; NaN for rows without coordinates
-    raw_y: np.ndarray
-    raw_crs: np.ndarray  # str; '' for rows without coordinates
-    lon: np.ndarray  # WGS 84 from the coordinates; NaN: none (the address is geocoded)
-    lat: np.ndarray
-    address: np.ndarray  # str
-    description: np.ndarray  # str
-    contact_phone: np.ndarray  # str
-
-    def __len__(self) -> int:
-        return len(self.row)
-
-
-@dataclass
-class Placement:
-    """Where each row of an AppealRows batch belongs, aligned with it."""
-
-    lon: np.ndarray  # the point, from the coordinates or geocoded; NaN: unlocated
-    lat: np.ndarray
-    building_id: np.ndarray  # int: the geocoded building, -1 for none
-    geocode_score: np.ndarray  # float; NaN when not geocoded
-    assignment: BulkAssignment
-    district: np.ndarray  # str: the district's code
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        last_stages[name] = last_stages.get(name, 0.0) + time.perf_counter() - started
 
 
 def import_appeals(params: AppealImportParams) -> AppealImportReport:
     """Read, validate, locate and (with `commit`) store a hotline export, all or nothing."""
+    last_stages.clear()
     report = AppealImportReport(path=str(params.path), dry_run=not params.commit)
-    return run_table_import(params, report, COLUMNS, REQUIRED, validate, locate, write)
-
-
-# --- 1. validate ------------------------------------------------------------------------------
-
-
-def validate(table: Table, params: AppealImportParams, report: AppealImportReport) -> AppealRows:
-    """Every cell checked, every problem rejected with its row and column; the typed batch."""
-    rows = table.rows
-    check_filled(table, REQUIRED, report)
-    check_unique(table, "source_ref", report)
-    check_lengths(table, {
-        "source_ref": Appeal._meta.get_field("source_ref").max_length,
-        "address": Appeal._meta.get_field("address").max_length,
-        "contact_phone": Appeal._meta.get_field("contact_phone").max_length,
-        "description": settings.GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"],
-    }, report)
-
-    category_ids = dict(Category.objects.values_list("code", "id"))
-    category = table.column("category")
-    unknown = (~category.isin(category_ids) & (category != "")).to_numpy()
-    report.reject_rows(rows[unknown], [_("unknown category %(code)r") % {"code": c}
-                                       for c in category[unknown]], table.name("category"))
-
-    channel = table.column("channel").replace("", str(params.channel)).to_numpy(dtype=object)
-    allowed = set(Channel.values) if params.actor is None else allowed_channels(params.actor)
-    for bad, message in (
-        (~np.isin(channel, Channel.values), _("unknown channel %(channel)r")),
-        (np.isin(channel, Channel.values) & ~np.isin(channel, list(allowed)),
-         _("you may not import appeals on the channel %(channel)r")),
-    ):
-        report.reject_rows(rows[bad], [message % {"channel": c} for c in channel[bad]],
-                           table.name("channel"))
-
-    status_text = table.column("status").str.lower()
-    words = {**{s: s for s in Status.values}, **STATUS_MAP}  # ours, and the exports' words
-    status = status_text.map(words)
-    unmapped = status.isna().to_numpy()
-    report.reject_rows(rows[unmapped], [_("unknown status %(status)r") % {"status": s}
-                                        for s in status_text[unmapped]], table.name("status"))
-
-    when_text = table.column("reported_at")
-    reported = _times(when_text)
-    not_time = reported.isna() & (when_text != "").to_numpy()
-    report.reject_rows(rows[not_time], [_("%(column)s %(value)r is not a date and time")
-                                        % {"column": table.name("reported_at"), "value": v}
-                                        for v in when_text[not_time]],
-                       table.name("reported_at"))
-
-    has_xy = ((table.column("x") != "") | (table.column("y") != "")).to_numpy()
-    lon, lat = coordinates_to_wgs84(table, report, params.crs, where=has_xy)
-    crs = table.column("crs").replace("", params.crs).to_numpy(dtype=object)
-    return AppealRows(
-        row=rows,
-        source_ref=table.column("source_ref").to_numpy(dtype=object),
-        category_id=category.map(category_ids).fillna(-1).astype(np.int64).to_numpy(),
-        channel=channel,
-        status=status.fillna("").astype(str).to_numpy(dtype=object),
-        reported_at=reported,
-        raw_x=np.where(has_xy, to_float(table.column("x")).to_numpy(dtype=float), np.nan),
-        raw_y=np.where(has_xy, to_float(table.column("y")).to_numpy(dtype=float), np.nan),
-        raw_crs=np.where(has_xy, crs, ""),
-        lon=lon,
-        lat=lat,
-        address=table.column("address").to_numpy(dtype=object),
-        description=table.column("description").to_numpy(dtype=object),
-        contact_phone=table.column("contact_phone").to_numpy(dtype=object),
-    )
-
-
-def _times(text: pd.Series) -> pd.DatetimeIndex:
-    """Times as written; one without a UTC offset is local time of the deployment. NaT where
-    the text is not a time (or a local time that does not exist)."""
-    zone = timezone.get_default_timezone()
     try:
-        parsed = pd.DatetimeIndex(pd.to_datetime(text, errors="coerce", format="mixed"))
-    except ValueError:  # some rows carry a UTC offset and others do not: one by one
-        return pd.DatetimeIndex([_time(v, zone) for v in text], tz="UTC").tz_convert(zone)
-    if parsed.tz is None:
-        return parsed.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-    return parsed.tz_convert(zone)
+        with report.step("read"):
+            table = open_table(params, COLUMNS, REQUIRED)
+            report.rows = len(table)
+    except ImportFileError as exc:
+        report.fail(str(exc))
+        return report
+    with report.step("validate"):
+        batch = validate(table, params, report)
+    if not report.ok:
+        return report
+    with report.step("locate"):
+        placed = locate(batch, params, report)
+    with report.step("write"), _stage("write (transaction)"):
+        write_atomically(report, params.commit, lambda: write(batch, placed, params, report))
+    return report
 
 
-def _time(text: str, zone: dt.tzinfo) -> pd.Timestamp:
-    moment = pd.to_datetime(text, errors="coerce")
-    if pd.isna(moment):
-        return pd.NaT
-    if moment.tzinfo is None:
-        moment = moment.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-    return moment.tz_convert("UTC")
-
-
-# --- 2. locate --------------------------------------------------------------------------------
+# --- locate -----------------------------------------------------------------------------------
 
 
 def locate(rows: AppealRows, params: AppealImportParams, report: AppealImportReport,
@@ -267,46 +123,118 @@ def locate(rows: AppealRows, params: AppealImportParams, report: AppealImportRep
     building = np.full(n, -1, dtype=np.int64)
     score = np.full(n, np.nan)
     need = np.flatnonzero(np.isnan(lon) & (rows.address != ""))
-    if len(need):
-        index = address_index()
-        threshold = settings.GEOGRID["GEOCODE_MIN_SCORE"]
-        for i in need:
-            hit = index.lookup(rows.address[i], threshold)
-            if hit is not None:
-                lon[i], lat[i], building[i], score[i] = hit.lon, hit.lat, hit.building_id, hit.score
+    with _stage("geocode"):
+        if len(need):
+            index = address_index()
+            threshold = settings.GEOGRID["GEOCODE_MIN_SCORE"]
+            codes, texts = pd.factorize(rows.address[need])
+            hits = [index.lookup(text, threshold) for text in texts]  # each address once
+            found = np.array([h is not None for h in hits], dtype=bool)[codes]
+            at, which = need[found], codes[found]
+            lon[at] = np.array([h.lon if h else np.nan for h in hits])[which]
+            lat[at] = np.array([h.lat if h else np.nan for h in hits])[which]
+            building[at] = np.array([h.building_id if h else -1 for h in hits])[which]
+            score[at] = np.array([h.score if h else np.nan for h in hits])[which]
     report.geocoded = int((building >= 0).sum())
     located = np.isfinite(lon)
     placed = BulkAssignment(np.full(n, -1, dtype=np.int64),
                             np.full(n, METHOD_CODE["unlocated"], dtype=np.uint8),
                             np.full(n, np.nan))
-    if located.any():
-        part = assign_many(lon[located], lat[located])
-        placed.grid_id[located], placed.method[located] = part.grid_id, part.method
-        placed.distance_m[located] = part.distance_m
+    with _stage("assign"):
+        if located.any():
+            part = assign_many(lon[located], lat[located])
+            placed.grid_id[located], placed.method[located] = part.grid_id, part.method
+            placed.distance_m[located] = part.distance_m
     report.assignment = placed.counts()
     report.unlocated = [UnlocatedRow(int(rows.row[i]), rows.source_ref[i], rows.address[i])
                         for i in np.flatnonzero(placed.method == METHOD_CODE["unlocated"])]
-    return Placement(lon, lat, building, score, placed, _districts(placed.grid_id, lon, lat))
+    with _stage("districts"):
+        district = _districts(placed.grid_id, lon, lat)
+    return Placement(lon, lat, building, score, placed, district)
 
 
 def _districts(grid_id: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """The district of each row's grid (its code's prefix); for a row without a grid, the one
-    district_for_point gives — asked once per distinct point, unlocated rows being few."""
+    district_for_point gives (`districts_for_points`)."""
     width = code_lengths()[Level.DISTRICT]
-    ids = np.unique(grid_id[grid_id >= 0]).tolist()
-    codes = dict(Grid.objects.filter(pk__in=ids).values_list("pk", "code"))
-    district = np.array([codes[g][:width] if g >= 0 else "" for g in grid_id.tolist()],
-                        dtype=object)
-    asked: dict[tuple[float | None, float | None], str] = {}
-    for i in np.flatnonzero(grid_id < 0):
-        point = (None, None) if np.isnan(lon[i]) else (float(lon[i]), float(lat[i]))
-        if point not in asked:
-            asked[point] = district_for_point(*point)
-        district[i] = asked[point]
+    ids = np.unique(grid_id[grid_id >= 0])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, left(code, %s) FROM geogrid_grid WHERE id = ANY(%s)",
+                       [width, ids.tolist()])
+        prefix_of = dict(cursor.fetchall())
+    prefixes = np.array([prefix_of[g] for g in ids.tolist()] + [""], dtype=object)
+    has = grid_id >= 0
+    district = np.full(len(grid_id), "", dtype=object)
+    district[has] = prefixes[np.searchsorted(ids, grid_id[has])]
+    missing = np.flatnonzero(~has)
+    if len(missing):
+        district[missing] = districts_for_points(lon[missing], lat[missing])
     return district
 
 
-# --- 3. write ---------------------------------------------------------------------------------
+def districts_for_points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """geogrid.locate.district_for_point of every point (NaN: no point), asked of the
+    database once for all distinct points instead of once per point: its ordering (distance,
+    then code) over the current districts, read once."""
+    default = settings.GEOGRID.get("DEFAULT_DISTRICT_CODE") or ""
+    has = np.isfinite(lon)
+    points = pd.DataFrame({"lon": lon[has], "lat": lat[has]}).drop_duplicates()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH d AS MATERIALIZED (
+                SELECT code, boundary FROM geogrid_grid WHERE level = 1 AND valid_to IS NULL)
+            SELECT p.lon, p.lat,
+                   (SELECT code FROM d
+                     ORDER BY boundary <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326), code
+                     LIMIT 1)
+              FROM unnest(%s::float8[], %s::float8[]) AS p(lon, lat)
+            """,
+            [points["lon"].tolist(), points["lat"].tolist()],
+        )
+        nearest = {(x, y): code for x, y, code in cursor.fetchall()}
+        cursor.execute("SELECT code FROM geogrid_grid WHERE level = 1 AND valid_to IS NULL"
+                       " ORDER BY code LIMIT 1")
+        first = cursor.fetchone()
+    fallback = default or "0" * code_lengths()[Level.DISTRICT]
+    out = np.full(len(lon), default or (first[0] if first else fallback), dtype=object)
+    for i in np.flatnonzero(has).tolist():
+        code = nearest[(float(lon[i]), float(lat[i]))]
+        out[i] = code if code is not None else fallback
+    return out
+
+
+# --- write ------------------------------------------------------------------------------------
+
+APPEAL_COPY = """COPY layers_appeal (id, tracking, token_hash, district_code, location, raw_x,
+    raw_y, raw_crs, address, building_id, geocode_score, category_id, description, channel,
+    source_ref, contact_phone, status, grid_id, assignment, assignment_distance_m, reported_at,
+    created_at, updated_at) FROM STDIN (FORMAT BINARY)"""
+
+
+@dataclass
+class TrackingNumbers:
+    """Per row: the (district, day) block it belongs to (-1: not numbered) and its sequence."""
+
+    group: np.ndarray  # int64 index into `prefix`
+    prefix: list[str]  # "350427-20250601-" per block
+    seq: np.ndarray  # int64
+
+    def strings(self) -> np.ndarray:
+        """The numbers as text ('' for rows not numbered), as tracking.format_tracking has them."""
+        out = np.full(len(self.group), "", dtype=object)
+        for i in np.flatnonzero(self.group >= 0).tolist():
+            out[i] = f"{self.prefix[self.group[i]]}{self.seq[i]:05d}"
+        return out
+
+    def blobs(self, chosen: np.ndarray) -> list[cb.Blob]:
+        """The numbers of rows `chosen` as COPY segments: the block's prefix, the sequence."""
+        digits = np.strings.zfill(self.seq[chosen].astype("S20"), 5)
+        width = digits.dtype.itemsize
+        return [cb.Blob.dictionary(self.group[chosen], [p.encode() for p in self.prefix]),
+                cb.Blob(digits.view(np.uint8).ravel(),
+                        np.arange(len(chosen), dtype=np.int64) * width,
+                        np.strings.str_len(digits).astype(np.int64))]
 
 
 def write(rows: AppealRows, placed: Placement, params: AppealImportParams,
@@ -314,109 +242,253 @@ def write(rows: AppealRows, placed: Placement, params: AppealImportParams,
     """Store the rows not imported before, with tracking numbers and timeline rows; runs inside
     importers.report.write_atomically (one transaction, rolled back for a dry run)."""
     with connection.cursor() as cursor:
-        new = ~_imported_before(cursor, rows)
+        raw = cursor.cursor
+        with _stage("imported before"):
+            new = ~_imported_before(raw, rows)
         report.created = rows.source_ref[new].tolist()
         report.unchanged = rows.source_ref[~new].tolist()
         if not new.any():
             return
-        numbers = _tracking_numbers(rows, placed.district, new)
-        raw = cursor.cursor
-        raw.execute("DROP TABLE IF EXISTS _imp_appeal")  # a caller's outer transaction may hold one
-        raw.execute(
-            """CREATE TEMP TABLE _imp_appeal (i int, row int, tracking text, district text,
-               source_ref text, category_id bigint, channel text, status text, reported_at
-               timestamptz, raw_x float8, raw_y float8, raw_crs text, address text,
-               description text, contact_phone text, lon float8, lat float8, building_id bigint,
-               score float8, grid_id bigint, method text, dist float8) ON COMMIT DROP"""
-        )
-        with raw.copy("COPY _imp_appeal FROM STDIN") as copy:
-            for values in _copy_rows(rows, placed, numbers, np.flatnonzero(new)):
-                copy.write_row(values)
-        raw.execute(
-            """
-            INSERT INTO layers_appeal (tracking, token_hash, district_code, location, raw_x, raw_y,
-                raw_crs, address, building_id, geocode_score, category_id, description, channel,
-                source_ref, contact_phone, status, grid_id, assignment, assignment_distance_m,
-                reported_at, created_at, updated_at)
-            SELECT tracking, '', district,
-                   CASE WHEN lon IS NULL THEN NULL
-                        ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-                   raw_x, raw_y, raw_crs, address, building_id, score, category_id, description,
-                   channel, source_ref, contact_phone, status, grid_id, method, dist,
-                   reported_at, now(), now()
-              FROM _imp_appeal ORDER BY i
-            """
-        )
-        actor = params.actor
-        timeline.insert_from_select(
-            cursor,
-            """
-            SELECT a.id, %s, now(), %s, %s, '', i.status, '',
-                   jsonb_build_object('file', %s::text, 'row', i.row, 'method', i.method,
-                                      'version_id', i.grid_id)
-              FROM _imp_appeal i JOIN layers_appeal a ON a.tracking = i.tracking
-            """,
-            (AppealEvent.Kind.IMPORTED.value, actor.pk if actor else None,
-             submitter_role(actor) if actor else SYSTEM_ROLE, Path(params.path).name),
-        )
+        with _stage("tracking numbers"):
+            numbers = _tracking_numbers(rows, placed.district, new)
+        chosen = np.flatnonzero(new)
+        rebuilt = _drop_plain_indexes(raw, len(chosen))
+        with _stage("ids"):
+            ids = _new_ids(raw, len(chosen), locked=bool(rebuilt))
+            raw.execute("SELECT now()")
+            now = _one(raw)
+        with _stage("COPY appeals"):
+            _send(raw, APPEAL_COPY, _copy_rows(rows, placed, numbers, chosen, ids, now))
+        if rebuilt:
+            _rebuild(raw, rebuilt)
+        with _stage("COPY timeline"):
+            raw.execute("DROP TABLE IF EXISTS _imp_event")  # a caller's transaction may hold one
+            raw.execute("CREATE TEMP TABLE _imp_event (appeal_id bigint, row int, status text,"
+                        " method text, grid_id bigint) ON COMMIT DROP")
+            events = cb.CopyRows(len(chosen))
+            events.fixed(ids, "int8")
+            events.fixed(rows.row[chosen], "int4")
+            events.text(rows.status[chosen])
+            method = placed.assignment.method[chosen]
+            events.segments([cb.Blob.dictionary(method, [m.encode() for m in METHODS])])
+            grid = placed.assignment.grid_id[chosen]
+            events.fixed(grid, "int8", null=grid < 0)
+            _send(raw, "COPY _imp_event FROM STDIN (FORMAT BINARY)", events)
+            actor = params.actor
+            timeline.insert_from_select(
+                cursor,
+                """
+                SELECT appeal_id, %s, now(), %s, %s, '', status, '',
+                       jsonb_build_object('file', %s::text, 'row', row, 'method', method,
+                                          'version_id', grid_id)
+                  FROM _imp_event ORDER BY appeal_id
+                """,
+                (AppealEvent.Kind.IMPORTED.value, actor.pk if actor else None,
+                 submitter_role(actor) if actor else SYSTEM_ROLE, Path(params.path).name),
+            )
 
 
-def _imported_before(cursor: CursorWrapper, rows: AppealRows) -> np.ndarray:
-    """True for rows whose (channel, order id) is already stored."""
-    cursor.execute(
-        """
-        SELECT f.i - 1
-          FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS f(channel, source_ref, i)
-          JOIN layers_appeal a ON a.channel = f.channel AND a.source_ref = f.source_ref
-         WHERE a.source_ref <> ''
-        """,
-        (rows.channel.tolist(), rows.source_ref.tolist()),
-    )
+# A batch this large, and at least this share of the rows already stored, is loaded with the
+# table's plain (non-unique, not constraint-backing) indexes dropped and built again afterwards
+# in the same transaction: building an index from sorted rows is several times cheaper than
+# inserting a million random keys into it one by one (measured: docs/benchmarks.md). Only plain
+# column indexes: not the unique ones, the primary key, or the partial ones (their predicates
+# would come back from pg_get_indexdef in another, if equivalent, form); every constraint stays
+# in place throughout. The cost: DROP INDEX locks layers_appeal (ACCESS EXCLUSIVE) until commit,
+# so only bulk loads of this size do it.
+REBUILD_MIN_ROWS = 100_000
+REBUILD_MIN_SHARE = 0.5
+
+
+def _drop_plain_indexes(raw: psycopg.Cursor, n: int) -> list[str]:
+    """Drop layers_appeal's plain indexes when the batch is large enough; their definitions."""
+    if n < REBUILD_MIN_ROWS:
+        return []
+    raw.execute("SELECT reltuples FROM pg_class WHERE oid = 'layers_appeal'::regclass")
+    stored = max(float(_one(raw)), 0.0)
+    if n < REBUILD_MIN_SHARE * stored:
+        return []
+    with _stage("drop plain indexes"):
+        raw.execute(
+            """
+            SELECT c.relname, pg_get_indexdef(i.indexrelid)
+              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             WHERE i.indrelid = 'layers_appeal'::regclass
+               AND NOT i.indisunique AND NOT i.indisprimary AND NOT i.indisexclusion
+               AND i.indpred IS NULL AND i.indexprs IS NULL
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+             ORDER BY c.relname
+            """)
+        plain = raw.fetchall()
+        for name, _definition in plain:
+            raw.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in plain]
+
+
+def _rebuild(raw: psycopg.Cursor, definitions: list[str]) -> None:
+    """Run layers_appeal's pending foreign-key checks now (an index cannot be built on a table
+    with pending checks), build the dropped indexes again, and defer the keys again as they
+    were."""
+    # The keys of layers_appeal and those referring to it (a caller's transaction may have
+    # deleted appeals: their checks are pending on this table too).
+    raw.execute("SELECT string_agg(DISTINCT quote_ident(conname), ', ') FROM pg_constraint"
+                " WHERE 'layers_appeal'::regclass IN (conrelid, confrelid) AND contype = 'f'"
+                " AND condeferrable AND condeferred")
+    keys = _one(raw)
+    with _stage("foreign-key checks (appeals)"):
+        if keys:
+            raw.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
+    with _stage("index builds"):
+        for definition in definitions:
+            raw.execute(definition)
+    if keys:
+        raw.execute(f"SET CONSTRAINTS {keys} DEFERRED")
+
+
+def _one(raw: psycopg.Cursor) -> Any:
+    """The single value the last statement returned."""
+    row = raw.fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _send(raw: psycopg.Cursor, sql: str, rows: cb.CopyRows) -> None:
+    """COPY `rows`; a writer thread sends each chunk while the next one is built, so building
+    the payload overlaps the server's inserting."""
+    with raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
+        for chunk in rows.chunks():
+            copy.write(chunk)
+
+
+def _imported_before(raw: psycopg.Cursor, rows: AppealRows) -> np.ndarray:
+    """True for rows whose (channel, order id) is already stored (one COPY and one join;
+    nothing to compare when no appeal of these channels has an order id)."""
+    raw.execute("SELECT EXISTS (SELECT 1 FROM layers_appeal WHERE channel = ANY(%s)"
+                " AND source_ref <> '')", (pd.unique(rows.channel).tolist(),))
+    if not _one(raw):
+        return np.zeros(len(rows), dtype=bool)
+    raw.execute("DROP TABLE IF EXISTS _imp_key")
+    raw.execute("CREATE TEMP TABLE _imp_key (i int, channel text, source_ref text)"
+                " ON COMMIT DROP")
+    keys = cb.CopyRows(len(rows))
+    keys.fixed(np.arange(len(rows)), "int4")
+    keys.text(rows.channel)
+    keys.text(rows.source_ref)
+    _send(raw, "COPY _imp_key FROM STDIN (FORMAT BINARY)", keys)
+    raw.execute("ANALYZE _imp_key")
+    raw.execute(
+        """SELECT k.i FROM _imp_key k
+             JOIN layers_appeal a ON a.channel = k.channel AND a.source_ref = k.source_ref
+            WHERE a.source_ref <> ''""")
     before = np.zeros(len(rows), dtype=bool)
-    before[[i for (i,) in cursor.fetchall()]] = True
+    before[np.array([i for (i,) in raw.fetchall()], dtype=np.int64)] = True
     return before
 
 
-def _tracking_numbers(rows: AppealRows, district: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Tracking numbers of the `new` rows ('' elsewhere): one block of sequence numbers reserved
-    per (district, local day), in that order so concurrent imports lock alike, then numbered by
-    time of report and file order."""
+def _tracking_numbers(rows: AppealRows, district: np.ndarray, new: np.ndarray,
+                      ) -> TrackingNumbers:
+    """Tracking numbers of the `new` rows: one block of sequence numbers reserved per (district,
+    local day) — by one statement, in that order, so concurrent imports lock alike — then
+    numbered by time of report and file order (layers.appeals.tracking's numbers)."""
     chosen = np.flatnonzero(new)
     at = rows.reported_at[chosen]
     # tracking.local_day of every row, vectorised: the day in the current time zone.
     day = at.tz_convert(timezone.get_current_timezone()).normalize()
-    order = pd.DataFrame({"district": district[chosen], "day": day, "at": at, "i": chosen})
-    order = order.sort_values(["district", "day", "at", "i"], kind="stable")
-    numbers = np.full(len(rows), "", dtype=object)
-    for (code, midnight), group in order.groupby(["district", "day"], sort=False):
-        date = midnight.date()
-        block = tracking.reserve(code, date, len(group))
-        numbers[group["i"].to_numpy()] = [tracking.format_tracking(code, date, s) for s in block]
-    return numbers
+    d_codes, d_names = pd.factorize(district[chosen], sort=True)
+    day_codes, days = pd.factorize(day, sort=True)
+    order = np.lexsort((chosen, at.asi8, day_codes, d_codes))  # district, day, time, file order
+    key = d_codes[order].astype(np.int64) * len(days) + day_codes[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(order)))
+    block_district = [d_names[c] for c in d_codes[order][starts].tolist()]
+    block_day = [days[c].date() for c in day_codes[order][starts].tolist()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO layers_trackingsequence (district_code, day, last)
+            SELECT d, day, n FROM unnest(%s::text[], %s::date[], %s::int[])
+                   WITH ORDINALITY AS b(d, day, n, k)
+             ORDER BY k
+            ON CONFLICT (district_code, day)
+            DO UPDATE SET last = layers_trackingsequence.last + EXCLUDED.last
+            RETURNING district_code, day, last
+            """,
+            (block_district, block_day, counts.tolist()),
+        )
+        last = {(d, day_): n for d, day_, n in cursor.fetchall()}
+    block_last = np.array([last[(d, day_)] for d, day_ in zip(block_district, block_day,
+                                                              strict=True)], dtype=np.int64)
+    block = np.cumsum(first) - 1  # the block of each row in `order`
+    rank = np.arange(len(order)) - starts[block]
+    group = np.full(len(rows), -1, dtype=np.int64)
+    seq = np.zeros(len(rows), dtype=np.int64)
+    group[chosen[order]] = block
+    seq[chosen[order]] = block_last[block] - counts[block] + 1 + rank
+    prefix = [f"{d}-{day_:%Y%m%d}-" for d, day_ in zip(block_district, block_day, strict=True)]
+    return TrackingNumbers(group, prefix, seq)
 
 
-def _copy_rows(rows: AppealRows, placed: Placement, numbers: np.ndarray,
-               chosen: np.ndarray) -> Iterator[tuple]:
-    """The COPY rows of `chosen`, in the column order of _imp_appeal (NaN and -1 → NULL)."""
+def _new_ids(raw: psycopg.Cursor, n: int, *, locked: bool = False) -> np.ndarray:
+    """`n` ids from layers_appeal's identity sequence, ascending. `locked`: this transaction
+    holds layers_appeal exclusively (the index rebuild), so nobody else can be drawing ids for
+    it and one block is taken by moving the sequence on; else one nextval per id (read back as
+    binary COPY)."""
+    if locked:
+        raw.execute("SELECT nextval(pg_get_serial_sequence('layers_appeal', 'id'))")
+        first = int(_one(raw))
+        raw.execute("SELECT setval(pg_get_serial_sequence('layers_appeal', 'id'), %s)",
+                    (first + n - 1,))
+        return np.arange(first, first + n, dtype=np.int64)
+    out = bytearray()
+    with raw.copy("COPY (SELECT nextval(pg_get_serial_sequence('layers_appeal', 'id'))"
+                  f" FROM generate_series(1, {int(n)})) TO STDOUT (FORMAT BINARY)") as copy:
+        for data in copy:
+            out += data
+    body = np.frombuffer(bytes(out[len(cb.SIGNATURE):len(out) - len(cb.TRAILER)]),
+                         dtype=np.dtype([("count", ">i2"), ("len", ">i4"), ("id", ">i8")]))
+    return body["id"].astype(np.int64)
 
-    def floats(values: np.ndarray) -> list[float | None]:
-        return [None if v != v else v for v in values[chosen].tolist()]
 
-    def ids(values: np.ndarray) -> list[int | None]:
-        return [None if v < 0 else v for v in values[chosen].tolist()]
+def _copy_rows(rows: AppealRows, placed: Placement, numbers: TrackingNumbers,
+               chosen: np.ndarray, ids: np.ndarray, now: object) -> cb.CopyRows:
+    """The COPY rows of `chosen`, in APPEAL_COPY's column order (NaN and -1 → NULL)."""
+    n = len(chosen)
+    out = cb.CopyRows(n)
 
-    def plain(values: np.ndarray) -> list:
-        return values[chosen].tolist()
+    def floats(values: np.ndarray) -> None:
+        part = values[chosen]
+        out.fixed(part, "float8", null=np.isnan(part))
 
-    assignment = placed.assignment
-    return zip(
-        chosen.tolist(), plain(rows.row), plain(numbers), plain(placed.district),
-        plain(rows.source_ref), plain(rows.category_id), plain(rows.channel),
-        plain(rows.status), rows.reported_at[chosen].to_pydatetime().tolist(),
-        floats(rows.raw_x), floats(rows.raw_y), plain(rows.raw_crs), plain(rows.address),
-        plain(rows.description), plain(rows.contact_phone), floats(placed.lon),
-        floats(placed.lat), ids(placed.building_id), floats(placed.geocode_score),
-        ids(assignment.grid_id), [METHODS[m] for m in assignment.method[chosen].tolist()],
-        floats(assignment.distance_m),
-        strict=True,
-    )
+    def ids_of(values: np.ndarray) -> None:
+        part = values[chosen]
+        out.fixed(part, "int8", null=part < 0)
+
+    lon, lat = placed.lon[chosen], placed.lat[chosen]
+    stamp = np.full(n, cb.timestamps(pd.DatetimeIndex([now]))[0], dtype=np.int64)
+    out.fixed(ids, "int8")
+    out.segments(numbers.blobs(chosen))
+    out.segments([cb.Blob.const(b"", n)])  # token_hash
+    out.text(placed.district[chosen])
+    out.fixed(cb.ewkb_points(lon, lat), "geometry", null=np.isnan(lon))
+    floats(rows.raw_x)
+    floats(rows.raw_y)
+    out.text(rows.raw_crs[chosen])
+    out.text(rows.address[chosen])
+    ids_of(placed.building_id)
+    floats(placed.geocode_score)
+    out.fixed(rows.category_id[chosen], "int8")
+    out.text(rows.description[chosen])
+    out.text(rows.channel[chosen])
+    out.text(rows.source_ref[chosen])
+    out.text(rows.contact_phone[chosen])
+    out.text(rows.status[chosen])
+    ids_of(placed.assignment.grid_id)
+    out.segments([cb.Blob.dictionary(placed.assignment.method[chosen],
+                                     [m.encode() for m in METHODS])])
+    floats(placed.assignment.distance_m)
+    out.fixed(cb.timestamps(rows.reported_at[chosen]), "timestamptz")
+    out.fixed(stamp, "timestamptz")
+    out.fixed(stamp, "timestamptz")
+    return out

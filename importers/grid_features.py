@@ -257,6 +257,7 @@ def parse_features(
         if code and code not in in_file:
             in_file[code] = i
     features: list[Feature] = []
+    wkbs = shapely.to_wkb(geoms)  # one vectorised call; None where the geometry was rejected
     for i, (code, name) in enumerate(zip(codes, names, strict=True)):
         problem = (GEOMETRY_FIELD, reasons[i]) if i in reasons else _feature_problem(
             i, code, name, parents[i] if parents else None, params.level, in_file, known, lengths
@@ -273,7 +274,7 @@ def parse_features(
                 code=code,
                 name=name,
                 parent_code=parent_code,
-                wkb=shapely.to_wkb(geoms[i]),
+                wkb=wkbs[i],
                 repair_change_m2=change[0] if change else None,
                 repair_change_percent=change[1] if change else None,
             )
@@ -301,7 +302,7 @@ def _feature_problem(
         }
     if not name:
         return "name", _("it has no name")
-    level = forced_level or level_for_code(code)
+    level = forced_level or _level_by_length(code, lengths)
     if level is None:
         return "code", _("no level has %(n)d-digit codes (%(lengths)s)") % {
             "n": len(code),
@@ -317,7 +318,7 @@ def _feature_problem(
     if parent_code:
         parent_level = known.get(parent_code)
         if parent_code in in_file:
-            parent_level = forced_level or level_for_code(parent_code)
+            parent_level = forced_level or _level_by_length(parent_code, lengths)
         if parent_level is None:
             return "parent", _(
                 "its parent grid %(parent)s is neither in the file nor in the database"
@@ -329,6 +330,14 @@ def _feature_problem(
                 "want": Level(level - 1).label,
             }
     return level, parent_code
+
+
+def _level_by_length(code: str, lengths: dict[int, int]) -> int | None:
+    """geogrid.hierarchy.level_for_code with the lengths read once per file, not per feature."""
+    for level, length in lengths.items():
+        if len(code) == length:
+            return level
+    return None
 
 
 def _parents_by_location(

@@ -17,7 +17,6 @@ from typing import Any
 import pyproj
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsWKB
-from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +26,7 @@ from geogrid.hierarchy import Level
 from geogrid.models import Grid
 from geogrid.signals import BoundaryChange
 from geogrid.topology import Kind, Problem, check_codes
-from geogrid.versions import announce, replace_boundaries
+from geogrid.versions import announce, replace_boundaries, trusted_geometry
 from importers.grid_features import (
     MAX_REPAIR_CHANGE,
     Candidate,
@@ -38,6 +37,9 @@ from importers.grid_features import (
 from importers.grid_reader import GridFileError, RawLayer, read_layer
 from importers.params import GridImportParams
 from importers.report import ImportFileError, ImportReport, write_atomically
+
+# Inserting more grids than this in one level refreshes the table's statistics.
+ANALYZE_AFTER_ROWS = 1000
 
 __all__ = ["GridFileError", "GridImportParams", "GridImportReport", "import_grids"]
 
@@ -225,8 +227,11 @@ def _store(
             WHERE g.code = s.code AND g.valid_to IS NULL AND g.name <> s.name
             """
         )
-        created = set(report.created)
-        for level in Level.values:  # parents before children
+        # New grids level by level (parents before children): "created" is a code with no
+        # current row, tested in SQL rather than by sending every created code back per level.
+        # The changed area of a new grid is its whole boundary, decoded from the WKB already in
+        # hand rather than read back from the database.
+        for level in Level.values:
             raw.execute(
                 """
                 INSERT INTO geogrid_grid (level, code, name, parent_id, boundary, valid_from,
@@ -235,20 +240,25 @@ def _store(
                        %(when)s, %(actor)s, now()
                 FROM _import_grid s
                 LEFT JOIN geogrid_grid p ON p.code = s.parent_code AND p.valid_to IS NULL
-                WHERE s.level = %(level)s AND s.code = ANY(%(created)s)
-                RETURNING id, code, ST_AsEWKB(boundary)
+                WHERE s.level = %(level)s
+                  AND NOT EXISTS (SELECT 1 FROM geogrid_grid g
+                                  WHERE g.code = s.code AND g.valid_to IS NULL)
+                RETURNING id, code
                 """,
                 {
                     "when": when,
                     "actor": params.actor.pk if params.actor else None,
                     "level": level,
-                    "created": sorted(created),
                 },
             )
             changes += [
-                BoundaryChange(code, None, pk, GEOSGeometry(memoryview(wkb)))
-                for pk, code, wkb in raw.fetchall()
+                BoundaryChange(code, None, pk, trusted_geometry(by_code[code].wkb, 4326))
+                for pk, code in raw.fetchall()
             ]
+            # The next level's parent look-ups and the topology check need the planner to know
+            # how many grids there now are (a fresh database has no statistics at all).
+            if raw.rowcount > ANALYZE_AFTER_ROWS:
+                raw.execute("ANALYZE geogrid_grid")
     return changes
 
 

@@ -8,8 +8,9 @@ from itertools import groupby
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models import Extent
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
+from django.db.models import Count, Min, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -226,6 +227,18 @@ class GridSummaryView(APIView):
         )
 
 
+def _scope_bounds(user) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the top grids the user may act on: the dashboard fits
+    the map to it before its first reads (else it read heat and counts twice, before and after
+    fitting to the grid outlines)."""
+    grids = grids_user_may_act_on(user)
+    top = grids.aggregate(level=Min("level"))["level"]
+    if top is None:
+        return None
+    box = grids.filter(level=top).aggregate(box=Extent("boundary"))["box"]
+    return [[box[1], box[0]], [box[3], box[2]]] if box else None
+
+
 def _scope_grids(user) -> list[dict]:
     """Subdistricts and communities the user may act on, for the dashboard's grid filter."""
     grids = grids_user_may_act_on(user).filter(level__lte=Level.COMMUNITY).order_by("code")
@@ -277,6 +290,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
     }
     dashboard = {
         "openStatuses": [str(s) for s in OPEN_STATUSES],
+        "bounds": _scope_bounds(request.user),
         "refreshMs": 15_000,
         "defaultLevel": Level.COMMUNITY,
         "levelOfCode": {length: level for level, length in lengths.items()},

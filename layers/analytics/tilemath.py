@@ -83,3 +83,18 @@ def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((lo, hi))
     return out
+
+
+def tile_key_ranges_with_margin(z: int, x: int, y: int, dz: int = 6,
+                                level: int = KEY_LEVEL) -> list[tuple[int, int]]:
+    """Key ranges of tile z/x/y and of the ring of zoom z+dz tiles around it (a margin of
+    1/2**dz of the tile: 64 of a 4096 extent at dz=6), merged — a point symbol that crosses the
+    tile's edge is drawn in both tiles."""
+    side = 2**dz
+    x0, y0, limit = x * side, y * side, 2 ** (z + dz)
+    ring = [(i, j) for i in range(x0 - 1, x0 + side + 1) for j in (y0 - 1, y0 + side)]
+    ring += [(i, j) for j in range(y0, y0 + side) for i in (x0 - 1, x0 + side)]
+    ranges = [tile_key_range(z, x, y, level)]
+    ranges += [tile_key_range(z + dz, i, j, level) for i, j in ring
+               if 0 <= i < limit and 0 <= j < limit]
+    return merge_ranges(ranges)

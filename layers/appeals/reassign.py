@@ -8,7 +8,8 @@ a timeline row for appeals). Runs inside the transaction that wrote the new vers
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import GEOSGeometry
+from typing import Any
+
 from django.db import connection
 
 from geogrid.locate import RULES_SQL, tolerance_m
@@ -16,29 +17,49 @@ from layers.appeals import timeline
 from layers.appeals.models import OPEN_STATUSES
 
 
-def _changed_area(changes) -> GEOSGeometry | None:
-    area = None
+def _changed_areas(changes) -> list[bytes]:
+    """The changed areas as EWKB in EPSG:4326, one per change (not unioned: a point is within
+    the tolerance of the union exactly when it is within the tolerance of one of them, and a
+    union of every grid of a city costs seconds in Python)."""
+    out = []
     for change in changes:
-        if change.changed_area is None or change.changed_area.empty:
+        area = change.changed_area
+        if area is None or area.empty:
             continue
-        geom = change.changed_area.transform(4326, clone=True) if change.changed_area.srid not in (
-            None, 4326) else change.changed_area
-        area = geom if area is None else area.union(geom)
-    return area
+        if area.srid not in (None, 4326):
+            area = area.transform(4326, clone=True)
+        out.append(bytes(area.wkb))
+    return out
 
 
 def reassign_after_change(sender=None, *, changes, actor=None, **kwargs) -> dict[str, int]:
     old_ids = [c.old_version_id for c in changes if c.old_version_id is not None]
-    area = _changed_area(changes)
     tol = tolerance_m()
-    wkb = bytes(area.wkb) if area is not None else None
     open_statuses = [str(s) for s in OPEN_STATUSES]
     counts = {}
+    areas: list[bytes] | None = None  # staged on first need
     with connection.cursor() as cursor:
         for kind, table, extra in (
             ("building", "layers_building", "TRUE"),
             ("appeal", "layers_appeal", "o.status = ANY(%(open)s)"),
         ):
+            params: dict[str, Any] = {"old": old_ids, "tol": tol, "open": open_statuses}
+            # Nothing that could move (a first import into a city without buildings or open
+            # appeals): no staging, no rules.
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {table} o WHERE o.location IS NOT NULL AND {extra})",
+                params,
+            )
+            if not cursor.fetchone()[0]:
+                counts[kind] = 0
+                continue
+            if areas is None:
+                areas = _changed_areas(changes)
+                _stage_areas(cursor, areas, tol)
+            # Candidates: what points at a replaced version, and what lies within the tolerance
+            # of a changed area. The areas' joint extent (widened by the tolerance) lets the
+            # table's spatial index pick the few rows near a small edit; each of those (or, for
+            # a whole city, every row) then probes the areas' own index.
             cursor.execute(
                 f"""
                 CREATE TEMP TABLE _reassign ON COMMIT DROP AS
@@ -49,12 +70,13 @@ def reassign_after_change(sender=None, *, changes, actor=None, **kwargs) -> dict
                           FROM {table} o
                          WHERE o.location IS NOT NULL AND {extra}
                            AND (o.grid_id = ANY(%(old)s)
-                                OR (%(area)s::bytea IS NOT NULL AND ST_DWithin(
-                                    o.location, ST_GeomFromWKB(%(area)s::bytea, 4326),
-                                    %(tol)s / 100000.0)))
+                                OR (o.location && (SELECT extent FROM _reassign_extent)
+                                    AND EXISTS (SELECT 1 FROM _reassign_area c
+                                                WHERE ST_DWithin(o.location, c.geom,
+                                                                 %(tol)s / 100000.0))))
                        ) p
                 """ + RULES_SQL,
-                {"old": old_ids, "area": wkb, "tol": tol, "open": open_statuses},
+                params,
             )
             cursor.execute(
                 "DELETE FROM _reassign WHERE new_grid IS NOT DISTINCT FROM old_grid"
@@ -86,4 +108,30 @@ def reassign_after_change(sender=None, *, changes, actor=None, **kwargs) -> dict
                     (getattr(actor, "pk", None),),
                 )
             cursor.execute("DROP TABLE _reassign")
+        if areas is not None:
+            cursor.execute("DROP TABLE _reassign_area, _reassign_extent")
     return counts
+
+
+def _stage_areas(cursor, areas: list[bytes], tol: float) -> None:
+    """The changed areas in a spatially indexed temporary table, one row each (COPY), and their
+    joint extent widened by the tolerance (an exact pre-filter: ST_DWithin within d of an area
+    implies lying in its box widened by d)."""
+    cursor.execute("DROP TABLE IF EXISTS _reassign_wkb, _reassign_area, _reassign_extent")
+    cursor.execute("CREATE TEMP TABLE _reassign_wkb (wkb bytea) ON COMMIT DROP")
+    with cursor.cursor.copy("COPY _reassign_wkb (wkb) FROM STDIN") as copy:
+        for wkb in areas:
+            copy.write_row((wkb,))
+    cursor.execute(
+        "CREATE TEMP TABLE _reassign_area ON COMMIT DROP AS"
+        " SELECT ST_GeomFromWKB(wkb, 4326) AS geom FROM _reassign_wkb"
+    )
+    cursor.execute("DROP TABLE _reassign_wkb")
+    cursor.execute("CREATE INDEX ON _reassign_area USING gist (geom)")
+    cursor.execute("ANALYZE _reassign_area")
+    cursor.execute(
+        "CREATE TEMP TABLE _reassign_extent ON COMMIT DROP AS"
+        " SELECT ST_SetSRID(ST_Expand(ST_Extent(geom)::geometry, %s / 100000.0), 4326) AS extent"
+        " FROM _reassign_area",
+        [tol],
+    )

@@ -11,7 +11,8 @@ import datetime as dt
 from django.db import connection
 from django.utils import timezone
 
-_RESERVE = """
+# The upsert that reserves numbers (also a CTE of layers.appeals.intake_sql).
+RESERVE_SQL = """
     INSERT INTO layers_trackingsequence (district_code, day, last) VALUES (%s, %s, %s)
     ON CONFLICT (district_code, day)
     DO UPDATE SET last = layers_trackingsequence.last + EXCLUDED.last
@@ -19,8 +20,12 @@ _RESERVE = """
 """
 
 
+def tracking_prefix(district_code: str, day: dt.date) -> str:
+    return f"{district_code}-{day:%Y%m%d}-"
+
+
 def format_tracking(district_code: str, day: dt.date, seq: int) -> str:
-    return f"{district_code}-{day:%Y%m%d}-{seq:05d}"
+    return f"{tracking_prefix(district_code, day)}{seq:05d}"
 
 
 def local_day(moment: dt.datetime | None = None) -> dt.date:
@@ -30,7 +35,7 @@ def local_day(moment: dt.datetime | None = None) -> dt.date:
 def reserve(district_code: str, day: dt.date, count: int = 1) -> range:
     """Reserve `count` consecutive sequence numbers; call inside the writing transaction."""
     with connection.cursor() as cursor:
-        cursor.execute(_RESERVE, (district_code, day, count))
+        cursor.execute(RESERVE_SQL, (district_code, day, count))
         last = cursor.fetchone()[0]
     return range(last - count + 1, last + 1)
 

@@ -22,14 +22,22 @@ def rederive_micro_units(sender=None, *, changes, actor=None, **kwargs) -> int:
     old_ids = [c.old_version_id for c in changes if c.old_version_id is not None]
     new_ids = [c.new_version_id for c in changes if getattr(c, "new_version_id", None)]
     with connection.cursor() as cursor:
+        # No micro-units (a first import into a new city): nothing to re-derive.
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM people_microunit)")
+        if not cursor.fetchone()[0]:
+            return 0
+        # touched: units on a changed grid, or with a dwelling in a building on one; as a UNION
+        # of two index look-ups rather than an OR over the join of every unit and dwelling.
         cursor.execute(
             """
-            WITH touched AS (
-                SELECT DISTINCT u.id
-                  FROM people_microunit u
-                  LEFT JOIN people_dwelling d ON d.micro_unit_id = u.id
-                  LEFT JOIN layers_building b ON b.id = d.building_id
-                 WHERE u.grid_id = ANY(%(ids)s) OR b.grid_id = ANY(%(ids)s)
+            WITH ids AS MATERIALIZED (
+                SELECT DISTINCT unnest(%(ids)s::bigint[]) AS id
+            ), touched AS (
+                SELECT u.id FROM people_microunit u WHERE u.grid_id IN (SELECT id FROM ids)
+                UNION
+                SELECT d.micro_unit_id
+                  FROM layers_building b JOIN people_dwelling d ON d.building_id = b.id
+                 WHERE b.grid_id IN (SELECT id FROM ids) AND d.micro_unit_id IS NOT NULL
             ), per_grid AS (
                 SELECT d.micro_unit_id AS unit, b.grid_id, count(*) AS n
                   FROM people_dwelling d JOIN layers_building b ON b.id = d.building_id

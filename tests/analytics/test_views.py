@@ -189,7 +189,7 @@ def test_heat_bins_are_leaflet_heat_triples(admin, city, refreshed):
 
 def test_count_tells_the_dashboard_when_to_switch_to_tiles(admin, city):
     body = admin.get("/api/v1/heat/count").json()
-    assert body == {"count": 20, "threshold": 20_000, "use_tiles": False}
+    assert body == {"count": 20, "threshold": 1_000, "use_tiles": False}
     with override_settings(GEOGRID_ANALYTICS={"DASHBOARD_TILES_ABOVE": 10}):
         body = admin.get(f"/api/v1/heat/count?bbox={BBOX}&zoom=14&category=L0201").json()
         assert body == {"count": 8, "threshold": 10, "use_tiles": False}

@@ -1,5 +1,7 @@
 """The dispatcher dashboard: a resident's appeal shows up, the dispatcher opens it from the map
-and acts on it; with the county sample the first heat map renders within 2 s."""
+and acts on it; with the county sample the first heat map and the map's layers (heat, appeals,
+grids) render within 2 s of the dashboard script's start. The city-scale figure (1 M appeals,
+from the navigation's start) is bench/bench_dashboard.py's."""
 
 from __future__ import annotations
 
@@ -93,17 +95,25 @@ def test_first_heat_map_of_the_county_renders_within_two_seconds(page, live_serv
     assert Appeal.objects.count() == 21_140
     dispatcher_on(Grid.objects.current().get(code="350427"))
     login(page, live_server.url, "dispatcher", "/")
+    heat_reads: list[str] = []
+    page.on("request", lambda r: heat_reads.append(r.url) if "/api/v1/heat?" in r.url else None)
     started = time.monotonic()
     page.goto(f"{live_server.url}/maps/dispatch/")
     page.wait_for_function(
-        "() => window.GeoGridTimings && window.GeoGridTimings.firstHeat", timeout=30_000
+        "() => window.GeoGridTimings && window.GeoGridTimings.firstRender", timeout=30_000
     )
-    first_heat_ms = page.evaluate("window.GeoGridTimings.firstHeat")
+    timings = page.evaluate("window.GeoGridTimings")
+    first_heat_ms, first_render_ms = timings["firstHeat"], timings["firstRender"]
     wall = time.monotonic() - started
     screenshot(page, "dispatch-county-heat")
-    print(f"first heat render {first_heat_ms:.0f} ms after script start; page+heat {wall:.2f} s")
+    print(f"first heat render {first_heat_ms:.0f} ms, map drawn {first_render_ms:.0f} ms after "
+          f"script start; page+map {wall:.2f} s")
     assert page.eval_on_selector_all("canvas.leaflet-heatmap-layer", "c => c.length") == 1
     assert first_heat_ms < 2000
+    assert first_render_ms < 2000  # heat, appeals and grids (from the script's start, as above)
+    # Fitted to the dispatcher's grids before the first read: the heat is read once, not again
+    # after a fit.
+    assert len(heat_reads) == 1
     assert js_errors(page) == []
 
 

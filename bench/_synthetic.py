@@ -54,6 +54,10 @@ def insert_hierarchy(codes: list[str], geoms: np.ndarray) -> None:
     rows += [(4, f"{DISTRICT}001001{z + 1:03d}", f"zone {z}", DISTRICT + "001001",
               shapely.box(X0 + z * width, Y0, X0 + (z + 1) * width, Y1)) for z in range(ZONES)]
     rows += [(5, c, c, c[:15], g) for c, g in zip(codes, geoms, strict=True)]
+    _insert_rows(rows)
+
+
+def _insert_rows(rows: list) -> None:
     with connection.cursor() as cursor:
         raw = cursor.cursor
         raw.execute("CREATE TEMP TABLE _bench_grid (level int, code text, name text,"
@@ -75,3 +79,17 @@ def insert_hierarchy(codes: list[str], geoms: np.ndarray) -> None:
         # Fresh statistics, as autovacuum would give a committed import: the planner then
         # probes the GiST index instead of scanning.
         raw.execute("ANALYZE geogrid_grid")
+
+
+def insert_gpkg(path) -> None:
+    """The grids of a sample's grids.gpkg (one layer per level), via the same COPY path."""
+    import pyogrio
+
+    layers = ["district", "subdistrict", "community", "zone", "micro_grid"]
+    rows = []
+    for level, layer in enumerate(layers, start=1):
+        frame = pyogrio.read_dataframe(path, layer=layer)
+        rows += [(level, c, n, p or None, g) for c, n, p, g in zip(
+            frame["code"], frame["name"], frame["parent_code"], frame.geometry.values,
+            strict=True)]
+    _insert_rows(rows)

@@ -12,8 +12,8 @@ One run measures, in this order:
    rates until the server falls behind (answers < 97 % of offered), errors appear, or p99
    passes 250 ms: the highest rate it kept up with is its sustained throughput.
 
-The load generator is locust (FastHttpUser, constant_throughput per user, users started evenly
-over one interval): a constant offered rate, each user's next request waits only for its own
+The load generator is locust (FastHttpUser, each user on a fixed timetable, the users' slots
+evenly spaced): a constant offered rate, each user's next request waits only for its own
 answer. It is installed by this script into var/bench-venv (pinned; the project's own
 virtualenv does not need it). Latency is the client's, per request, from the locustfile's own
 records (not locust's rounded statistics); the first 2 s of each run are left out (start-up).

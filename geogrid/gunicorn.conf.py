@@ -31,3 +31,21 @@ graceful_timeout = 10
 max_requests = 50_000
 max_requests_jitter = 5_000
 accesslog = os.environ.get("GEOGRID_ACCESS_LOG", "-")
+
+
+def post_worker_init(worker) -> None:
+    """Build the point → micro-grid index in each worker before it serves (from the disk cache
+    in under a second, else a few seconds from the grids), so intake and GET /api/v1/locate
+    answer `covers` in process instead of by SQL (geogrid.locate.warm_index). A worker that
+    cannot build it still serves, by SQL, and says so in the log."""
+    from django.db import connection
+
+    from geogrid.locate import warm_index
+
+    try:
+        index = warm_index()
+        worker.log.info("assignment index warm: %d micro-grids", len(index.ids))
+    except Exception:  # serving by SQL is correct, only slower
+        worker.log.exception("assignment index not built; single points go to the SQL")
+    finally:
+        connection.close()  # the requests run on the worker's threads, with their own

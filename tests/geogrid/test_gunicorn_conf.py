@@ -39,3 +39,45 @@ def test_environment_overrides(monkeypatch):
                  GEOGRID_BIND="unix:/run/geogrid.sock", GEOGRID_ACCESS_LOG="/var/log/a.log")
     assert (conf["workers"], conf["threads"], conf["bind"], conf["accesslog"]) == (
         3, 8, "unix:/run/geogrid.sock", "/var/log/a.log")
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, msg: str, *args) -> None:
+        self.lines.append(msg % args)
+
+    def exception(self, msg: str, *args) -> None:
+        self.lines.append("ERROR " + msg % args)
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.log = _Log()
+
+
+def test_each_worker_warms_the_assignment_index_before_serving(monkeypatch, db, settings):
+    from geogrid import locate
+    from tests.factories import make_tree
+
+    settings.GEOGRID = {**settings.GEOGRID, "ASSIGN_INDEX_CACHE_DIR": ""}
+    make_tree()
+    monkeypatch.setattr(locate, "_cached", None)
+    monkeypatch.setattr(locate, "_single_point", False)
+    worker = _Worker()
+    _load(monkeypatch)["post_worker_init"](worker)
+    assert locate._single_point and locate._cached is not None
+    assert worker.log.lines == ["assignment index warm: 4 micro-grids"]
+
+
+def test_a_worker_whose_index_fails_still_starts(monkeypatch):
+    from geogrid import locate
+
+    def broken():
+        raise RuntimeError("no database")
+
+    monkeypatch.setattr(locate, "warm_index", broken)
+    worker = _Worker()
+    _load(monkeypatch)["post_worker_init"](worker)
+    assert worker.log.lines[0].startswith("ERROR assignment index not built")

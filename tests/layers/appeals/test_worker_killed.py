@@ -16,10 +16,11 @@ does not count. Each request ends one of three ways, and the test holds all thre
 So: stored = answered 201 + (no answer, but committed), no marker stored twice, nothing stored
 that was not sent, and every stored appeal is complete (both of its timeline rows). Phase 1
 kills one worker, then another, at whatever moment they are in. Phase 2 makes the worst moment
-certain: a row lock held by the test makes the workers' COMMIT wait (the deferred foreign-key
-check on the category), the workers are killed while one of them is inside COMMIT, and then
-the lock is released — that appeal commits although nobody received its tracking number (a
-"no answer, stored" request). Phase 3: the service answers 201 again.
+certain: a row lock held by the test makes the workers' commit wait (the deferred foreign-key
+check on the category, at COMMIT or at the end of the one-statement write of
+layers/appeals/intake_sql.py), the workers are killed while at least one of them waits there,
+and then the lock is released — those appeals commit although nobody received their tracking
+numbers ("no answer, stored" requests). Phase 3: the service answers 201 again.
 """
 
 from __future__ import annotations
@@ -244,6 +245,12 @@ def test_killed_workers_lose_and_duplicate_no_appeal(server, dispatcher_cookies)
             victims = server.workers()
             for pid in victims:
                 server.kill_worker(pid)
+            # Submissions whose write had reached PostgreSQL before their worker died: each
+            # commits once the lock goes, with nobody to answer.
+            waiting = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND (upper(trim(query)) = 'COMMIT' "
+                "OR query LIKE 'WITH seq AS (%%')").fetchone()[0]
             killed += victims
             _until(lambda: sum(f.done() for f in futures) >= 1, "a client to lose its worker")
             holder.rollback()  # the lock goes; the orphaned COMMIT completes
@@ -280,13 +287,13 @@ def test_killed_workers_lose_and_duplicate_no_appeal(server, dispatcher_cookies)
     unanswered = [o for o in outcomes if o.status is None]
     stored_unanswered = [o for o in unanswered if o.marker in by_marker]
     assert len(stored) == len(answered) + len(stored_unanswered)
-    # Phase 2 made it certain: exactly the submission that was inside COMMIT is stored without
-    # an answer (PostgreSQL does not notice a vanished client while a backend waits for a lock,
-    # with the default client_connection_check_interval = 0); the others of phase 2 lost their
-    # worker before committing and are not stored.
+    # Phase 2 made it certain: the submissions whose write was waiting in PostgreSQL when their
+    # workers died are stored without an answer — at least one, each once (PostgreSQL does not
+    # notice a vanished client while a backend waits for a lock, with the default
+    # client_connection_check_interval = 0); those that had not reached it are not stored.
     phase2_lost = [o for o in phase2 if o.status is None]
     assert phase2_lost, [o.status for o in phase2]
-    assert sum(o.marker in by_marker for o in phase2_lost) == 1
+    assert 1 <= waiting <= sum(o.marker in by_marker for o in phase2_lost)
 
     print(f"\nworkers killed: {len(killed)}; requests: {len(outcomes)}; answered 201: "
           f"{len(answered)}; no answer: {len(unanswered)} (stored: {len(stored_unanswered)});"

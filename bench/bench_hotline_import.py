@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_hotline_import.py --truncate [--rows 1000000] [--runs 3]
         [--reference-rows 100000] [--csv var/sample/city-1/appeals.csv] [--xlsx-rows 0]
+        [--keys 5402f6f]
 
 Runs against the database of DATABASE_URL, which must hold the city's grids and buildings
 (e.g. a copy of geogrid_city: `CREATE DATABASE mine TEMPLATE geogrid_city`, or one loaded with
@@ -22,6 +23,9 @@ Measured, in one run, medians over --runs:
 - with --xlsx-rows N: the first N rows written as XLSX and read by the XLSX path;
 - with --keep-indexes (or --only-indexes): the column-wise importer with the plain indexes
   dropped and rebuilt (what it does for a batch this large) against all indexes kept.
+- with --keys COMMIT (only that): the importer as of COMMIT (its file from git) against the
+  importer now (keys to layers_appeal checked set-based) and now with every key of both tables
+  set-based (--exclusive), in rounds, --runs of them.
 
 Prints the load average with each figure: the machine is shared, figures are noisy.
 """
@@ -49,9 +53,18 @@ started = time.perf_counter()
 import django
 django.setup()
 from pathlib import Path
-from importers import appeals
-from importers.appeals import AppealImportParams
+if {committed!r}:  # the importer as committed (git show), for before/after in one run
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("appeals_committed", {committed!r})
+    appeals = importlib.util.module_from_spec(spec)
+    sys.modules["appeals_committed"] = appeals  # dataclasses look their module up
+    spec.loader.exec_module(appeals)
+else:
+    from importers import appeals
+AppealImportParams = appeals.AppealImportParams
 params = AppealImportParams(path=Path({path!r}), commit=True)
+if {all_keys!r}:
+    params.exclusive = True
 if {keep_indexes!r}:
     appeals.REBUILD_MIN_ROWS = 10**12
 begun = time.perf_counter()
@@ -81,11 +94,14 @@ def empty() -> None:
     psql("VACUUM ANALYZE layers_appeal, layers_appealevent")
 
 
-def run(path: Path, *, reference: bool = False, keep_indexes: bool = False) -> dict:
+def run(path: Path, *, reference: bool = False, keep_indexes: bool = False,
+        committed: str = "", all_keys: bool = False) -> dict:
     code = CHILD.format(root=str(ROOT), path=str(path), reference=reference,
-                        keep_indexes=keep_indexes)
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True, cwd=ROOT)
+                        keep_indexes=keep_indexes, committed=committed, all_keys=all_keys)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT)
+    if out.returncode:
+        raise SystemExit(f"import crashed: {out.stderr[-2000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if not result["ok"]:
         raise SystemExit(f"import failed: {result['failure']} {result['errors']}")
@@ -102,8 +118,9 @@ def head(source: Path, rows: int, out: Path) -> Path:
     return out
 
 
-WRITE_STAGES = ("imported before", "tracking numbers", "drop plain indexes", "ids",
-                "COPY appeals", "foreign-key checks (appeals)", "index builds", "COPY timeline")
+WRITE_STAGES = ("imported before", "tracking numbers", "drop foreign keys",
+                "drop plain indexes", "ids", "COPY appeals", "foreign-key checks (appeals)",
+                "index builds", "COPY timeline", "add foreign keys (set-based checks)")
 
 
 def show(label: str, result: dict) -> None:
@@ -132,6 +149,10 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=0)
     parser.add_argument("--keep-indexes", action="store_true",
                         help="also: one run with every index kept (no drop and rebuild)")
+    parser.add_argument("--keys", metavar="COMMIT",
+                        help="only: --rows rows imported by the importer as of COMMIT (git), "
+                             "as it is now, and as it is now with every foreign key of both "
+                             "tables checked set-based (--exclusive), --runs rounds")
     parser.add_argument("--only-indexes", action="store_true",
                         help="only the rebuild against keep-indexes comparison on --rows rows")
     args = parser.parse_args()
@@ -143,6 +164,9 @@ def main() -> None:
         big = head(args.csv, args.rows, Path(tmp) / "hotline.csv")
         small = head(args.csv, args.reference_rows, Path(tmp) / "hotline_small.csv")
 
+        if args.keys:
+            keys(big, args.keys, args.runs, Path(tmp))
+            return
         if args.keep_indexes or args.only_indexes:
             print(f"{args.rows:,} rows into an empty table, indexes rebuilt / kept, same run:")
             for _ in range(args.runs):
@@ -179,6 +203,28 @@ def main() -> None:
             xlsx_read(small if args.xlsx_rows <= args.reference_rows else big,
                       args.xlsx_rows, Path(tmp))
         empty()
+
+
+def keys(big: Path, commit: str, runs: int, tmp: Path) -> None:
+    """Before (the importer as of `commit`) against after, in rounds, same run."""
+    before = tmp / "appeals_committed.py"
+    before.write_text(subprocess.run(["git", "show", f"{commit}:importers/appeals.py"],
+                                     check=True, capture_output=True, text=True,
+                                     cwd=ROOT).stdout)
+    variants = {f"as of {commit}": {"committed": str(before)},
+                "keys to layers_appeal set-based (default)": {},
+                "every key set-based (--exclusive)": {"all_keys": True}}
+    walls: dict[str, list[float]] = {k: [] for k in variants}
+    print(f"{big.stat().st_size:,} bytes, committed into an empty table, rounds of 3:")
+    for i in range(runs):
+        for label, options in variants.items():
+            empty()
+            result = run(big, **options)
+            walls[label].append(result["wall"])
+            show(f"round {i + 1}, {label}", result)
+    for label, values in walls.items():
+        print(f"  median {label}: {statistics.median(values):.2f} s")
+    empty()
 
 
 def xlsx_read(csv: Path, rows: int, tmp: Path) -> None:

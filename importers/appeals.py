@@ -24,10 +24,13 @@ tracking numbers and timeline rows); what differs is that no step loops over row
    each gets one `imported` timeline row (layers.appeals.timeline), from no status to the
    imported one, by the importing user's role, or `system` when no user is named.
 
-Every constraint and trigger of the tables stays in force (the foreign keys are checked at
-commit, as for any insert); see docs/benchmarks.md, "Hotline import (issue 16)", for where the
-time goes. Dry run by default: the write runs and is rolled back, so the report says what a
-commit would do.
+Every constraint and trigger of the tables is in force when the transaction commits: the foreign
+keys are checked at commit, as for any insert — except in a large batch, where the keys to
+layers_appeal (KEYS_TO; every key with `exclusive`) are dropped for the load and added back
+before commit, which checks the whole table set-based (a violation aborts the import, nothing
+written); see `_keys_checked_once` and docs/benchmarks.md, "Hotline import (issue 16)", for
+where the time goes. Dry run by default: the write runs and is rolled back, so the report says
+what a commit would do.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from django.db import connection
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
+from geogrid.bulkload import foreign_keys_checked_once
 from geogrid.hierarchy import Level, code_lengths
 from geogrid.locate import METHOD_CODE, METHODS, BulkAssignment, assign_many
 from importers import copy_binary as cb
@@ -252,40 +256,50 @@ def write(rows: AppealRows, placed: Placement, params: AppealImportParams,
         with _stage("tracking numbers"):
             numbers = _tracking_numbers(rows, placed.district, new)
         chosen = np.flatnonzero(new)
-        rebuilt = _drop_plain_indexes(raw, len(chosen))
-        with _stage("ids"):
-            ids = _new_ids(raw, len(chosen), locked=bool(rebuilt))
-            raw.execute("SELECT now()")
-            now = _one(raw)
-        with _stage("COPY appeals"):
-            _send(raw, APPEAL_COPY, _copy_rows(rows, placed, numbers, chosen, ids, now))
-        if rebuilt:
-            _rebuild(raw, rebuilt)
-        with _stage("COPY timeline"):
-            raw.execute("DROP TABLE IF EXISTS _imp_event")  # a caller's transaction may hold one
-            raw.execute("CREATE TEMP TABLE _imp_event (appeal_id bigint, row int, status text,"
-                        " method text, grid_id bigint) ON COMMIT DROP")
-            events = cb.CopyRows(len(chosen))
-            events.fixed(ids, "int8")
-            events.fixed(rows.row[chosen], "int4")
-            events.text(rows.status[chosen])
-            method = placed.assignment.method[chosen]
-            events.segments([cb.Blob.dictionary(method, [m.encode() for m in METHODS])])
-            grid = placed.assignment.grid_id[chosen]
-            events.fixed(grid, "int8", null=grid < 0)
-            _send(raw, "COPY _imp_event FROM STDIN (FORMAT BINARY)", events)
-            actor = params.actor
-            timeline.insert_from_select(
-                cursor,
-                """
-                SELECT appeal_id, %s, now(), %s, %s, '', status, '',
-                       jsonb_build_object('file', %s::text, 'row', row, 'method', method,
-                                          'version_id', grid_id)
-                  FROM _imp_event ORDER BY appeal_id
-                """,
-                (AppealEvent.Kind.IMPORTED.value, actor.pk if actor else None,
-                 submitter_role(actor) if actor else SYSTEM_ROLE, Path(params.path).name),
-            )
+        large = _large_batch(raw, len(chosen))
+        with _keys_checked_once(raw, large, None if params.exclusive else KEYS_TO):
+            _write_new(cursor, raw, rows, placed, params, numbers, chosen, large)
+
+
+def _write_new(cursor: Any, raw: psycopg.Cursor, rows: AppealRows, placed: Placement,
+               params: AppealImportParams, numbers: TrackingNumbers, chosen: np.ndarray,
+               large: bool) -> None:
+    """COPY the rows `chosen` (for a large batch: plain indexes dropped and rebuilt) and add
+    their timeline rows."""
+    rebuilt = _drop_plain_indexes(raw) if large else []
+    with _stage("ids"):
+        ids = _new_ids(raw, len(chosen), locked=large)
+        raw.execute("SELECT now()")
+        now = _one(raw)
+    with _stage("COPY appeals"):
+        _send(raw, APPEAL_COPY, _copy_rows(rows, placed, numbers, chosen, ids, now))
+    if rebuilt:
+        _rebuild(raw, rebuilt)
+    with _stage("COPY timeline"):
+        raw.execute("DROP TABLE IF EXISTS _imp_event")  # a caller's transaction may hold one
+        raw.execute("CREATE TEMP TABLE _imp_event (appeal_id bigint, row int, status text,"
+                    " method text, grid_id bigint) ON COMMIT DROP")
+        events = cb.CopyRows(len(chosen))
+        events.fixed(ids, "int8")
+        events.fixed(rows.row[chosen], "int4")
+        events.text(rows.status[chosen])
+        method = placed.assignment.method[chosen]
+        events.segments([cb.Blob.dictionary(method, [m.encode() for m in METHODS])])
+        grid = placed.assignment.grid_id[chosen]
+        events.fixed(grid, "int8", null=grid < 0)
+        _send(raw, "COPY _imp_event FROM STDIN (FORMAT BINARY)", events)
+        actor = params.actor
+        timeline.insert_from_select(
+            cursor,
+            """
+            SELECT appeal_id, %s, now(), %s, %s, '', status, '',
+                   jsonb_build_object('file', %s::text, 'row', row, 'method', method,
+                                      'version_id', grid_id)
+              FROM _imp_event ORDER BY appeal_id
+            """,
+            (AppealEvent.Kind.IMPORTED.value, actor.pk if actor else None,
+             submitter_role(actor) if actor else SYSTEM_ROLE, Path(params.path).name),
+        )
 
 
 # A batch this large, and at least this share of the rows already stored, is loaded with the
@@ -293,21 +307,58 @@ def write(rows: AppealRows, placed: Placement, params: AppealImportParams,
 # in the same transaction: building an index from sorted rows is several times cheaper than
 # inserting a million random keys into it one by one (measured: docs/benchmarks.md). Only plain
 # column indexes: not the unique ones, the primary key, or the partial ones (their predicates
-# would come back from pg_get_indexdef in another, if equivalent, form); every constraint stays
-# in place throughout. The cost: DROP INDEX locks layers_appeal (ACCESS EXCLUSIVE) until commit,
-# so only bulk loads of this size do it.
+# would come back from pg_get_indexdef in another, if equivalent, form). The cost: DROP INDEX
+# locks layers_appeal (ACCESS EXCLUSIVE) until commit, so only bulk loads of this size do it.
 REBUILD_MIN_ROWS = 100_000
 REBUILD_MIN_SHARE = 0.5
 
 
-def _drop_plain_indexes(raw: psycopg.Cursor, n: int) -> list[str]:
-    """Drop layers_appeal's plain indexes when the batch is large enough; their definitions."""
+def _large_batch(raw: psycopg.Cursor, n: int) -> bool:
+    """Whether `n` new rows are a large batch (see REBUILD_MIN_ROWS)."""
     if n < REBUILD_MIN_ROWS:
-        return []
+        return False
     raw.execute("SELECT reltuples FROM pg_class WHERE oid = 'layers_appeal'::regclass")
     stored = max(float(_one(raw)), 0.0)
-    if n < REBUILD_MIN_SHARE * stored:
-        return []
+    return n >= REBUILD_MIN_SHARE * stored
+
+
+# For a large batch the foreign keys of the appeals and their timeline rows are also dropped for
+# the load and added back before commit (geogrid.bulkload.foreign_keys_checked_once): adding a
+# key checks the whole table in one anti-join, where the kept keys check (and lock FOR KEY
+# SHARE) each new row's referenced row one by one. A row a key refuses aborts the import with
+# nothing written. Dropping a key also locks the table it references (ACCESS EXCLUSIVE, until
+# commit), so by default only the keys to layers_appeal itself — which the load holds anyway —
+# go: the timeline rows' appeal and merged_into. None: every key of both tables, which also
+# locks grids, buildings, categories, departments and users against every reader until commit
+# (measured: docs/benchmarks.md, "Hotline import (issue 16)"): `params.exclusive`, for a load
+# with the site closed (`import_appeals --exclusive`). The keys kept are checked at the
+# end of each statement during the load (PostgreSQL alters no table with checks pending), which
+# costs what checking them at commit did.
+KEY_TABLES = ("layers_appeal", "layers_appealevent")
+KEYS_TO: tuple[str, ...] | None = ("layers_appeal",)
+
+
+@contextmanager
+def _keys_checked_once(raw: psycopg.Cursor, large: bool,
+                       keys_to: tuple[str, ...] | None) -> Iterator[None]:
+    """For a large batch: layers_appeal locked for the load, KEY_TABLES' keys (to `keys_to`;
+    None: all of them) dropped for the body and added back after it, and the session's memory
+    for index builds and the keys' anti-joins raised (SET LOCAL: this transaction only)."""
+    if not large:
+        yield
+        return
+    raw.execute("LOCK TABLE layers_appeal IN ACCESS EXCLUSIVE MODE")
+    raw.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    raw.execute("SET LOCAL work_mem = '256MB'")
+    figures: dict[str, float] = {}
+    with foreign_keys_checked_once(raw, KEY_TABLES, figures, to=keys_to):
+        last_stages["drop foreign keys"] = figures.pop("seconds_keys_dropped")
+        yield
+    last_stages["add foreign keys (set-based checks)"] = figures["seconds_keys_added"]
+
+
+def _drop_plain_indexes(raw: psycopg.Cursor) -> list[str]:
+    """Drop layers_appeal's plain indexes; their definitions."""
     with _stage("drop plain indexes"):
         raw.execute(
             """

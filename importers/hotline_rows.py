@@ -50,6 +50,10 @@ class AppealImportParams(TableImportParams):
 
     channel: str = Channel.HOTLINE_12345.value  # for rows without a channel column or value
     actor: User | None = None  # the importing user; None: the system
+    # A large batch with the site closed: every foreign key of the appeals and their timeline
+    # rows is checked set-based (faster), which locks the tables they reference — users,
+    # grids, buildings, categories, departments — against every reader until commit.
+    exclusive: bool = False
 
 
 @dataclass

@@ -364,3 +364,75 @@ def test_an_xlsx_export_reads_and_imports_as_the_reference(tmp_path, city):
     ref_report, fast_report, ref_stored, fast_stored = both(path, commit=True)
     assert fast_report == ref_report and fast_report["ok"]
     assert fast_stored == ref_stored
+
+
+# --- foreign keys checked set-based in a large batch -------------------------------------------
+
+
+def appeal_keys() -> list[tuple[str, str, str]]:
+    """The foreign keys of the appeals and their timeline rows: table, name, definition."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+                       " FROM pg_constraint WHERE contype = 'f' AND conrelid IN"
+                       " ('layers_appeal'::regclass, 'layers_appealevent'::regclass)"
+                       " ORDER BY 1, 2")
+        return cursor.fetchall()
+
+
+@pytest.fixture(params=[("layers_appeal",), None], ids=["keys to appeals", "every key"])
+def large_batch(request, monkeypatch):
+    """Every batch is large (keys dropped and added back, indexes rebuilt); KEYS_TO as given."""
+    monkeypatch.setattr(fast_module, "REBUILD_MIN_ROWS", 1)
+    monkeypatch.setattr(fast_module, "REBUILD_MIN_SHARE", 0.0)
+    monkeypatch.setattr(fast_module, "KEYS_TO", request.param)
+    return request.param
+
+
+def test_a_large_batch_adds_every_key_back_as_it_was(tmp_path, city, large_batch):
+    before = appeal_keys()
+    assert all("DEFERRABLE INITIALLY DEFERRED" in d for _t, _n, d in before)
+    path = write(tmp_path, BAD_ROWS.splitlines(keepends=True)[0]
+                 + "H2,E0505,,closed,117.795,26.40,,,,,2025-06-01 10:00\n")
+    fast_module.last_stages.clear()
+    ref, fast, ref_stored, fast_stored = both(path, commit=True)
+    assert "add foreign keys (set-based checks)" in fast_module.last_stages
+    assert fast == ref and fast["committed"] and fast_stored == ref_stored
+    assert appeal_keys() == before  # same names, same definitions
+
+
+def test_a_dangling_appeal_of_a_timeline_row_fails_the_large_batch(tmp_path, city, large_batch,
+                                                                  monkeypatch):
+    """The timeline rows' key to the appeals is dropped in every large batch: only adding it
+    back can catch a row pointing nowhere — and must, with nothing written."""
+    before = appeal_keys()
+    real = fast_module.timeline.insert_from_select
+
+    def dangling(cursor, select, params=None):
+        return real(cursor, select.replace("SELECT appeal_id,", "SELECT appeal_id + 10^9::int,"),
+                    params)
+
+    monkeypatch.setattr(fast_module.timeline, "insert_from_select", dangling)
+    path = write(tmp_path, BAD_ROWS.splitlines(keepends=True)[0])
+    report = import_appeals(AppealImportParams(path=path, columns=MAP, commit=True))
+    assert not report.ok and not report.committed
+    assert "layers_appealevent_appeal_id" in report.failure and "foreign key" in report.failure
+    assert stored() == ([], [], []) and appeal_keys() == before
+
+
+def test_a_dangling_category_fails_the_large_batch_with_every_key_set_based(tmp_path, city,
+                                                                            monkeypatch):
+    monkeypatch.setattr(fast_module, "REBUILD_MIN_ROWS", 1)
+    monkeypatch.setattr(fast_module, "REBUILD_MIN_SHARE", 0.0)
+    before = appeal_keys()
+    real = fast_module._copy_rows
+
+    def dangling(*args, **kwargs):
+        args[0].category_id[:] = 999_999  # no such category
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fast_module, "_copy_rows", dangling)
+    path = write(tmp_path, BAD_ROWS.splitlines(keepends=True)[0])
+    report = import_appeals(AppealImportParams(path=path, columns=MAP, commit=True,
+                                               exclusive=True))
+    assert not report.ok and "layers_appeal_category_id" in report.failure
+    assert stored() == ([], [], []) and appeal_keys() == before

@@ -1,5 +1,5 @@
-"""manage.py import_appeals FILE [--commit] [--map ours=theirs ...] [--user U] — see
-importers.appeals."""
+"""manage.py import_appeals FILE [--commit] [--map ours=theirs ...] [--user U] [--exclusive] —
+see importers.appeals."""
 
 from __future__ import annotations
 
@@ -20,8 +20,13 @@ class Command(TableImportCommand):
         super().add_import_arguments(parser)
         parser.add_argument("--channel", default="hotline_12345",
                             help="channel of rows without a channel column or value")
+        parser.add_argument(
+            "--exclusive", action="store_true",
+            help="site closed: a large batch checks every foreign key set-based (faster), "
+                 "locking users, grids, buildings, categories and departments until commit")
 
     def run(self, options: dict[str, Any]) -> AppealImportReport:
         return import_appeals(AppealImportParams(
             **self.table_options(options), channel=options["channel"], actor=self.user(options),
+            exclusive=options["exclusive"],
         ))

@@ -20,7 +20,7 @@ tracking numbers and timeline rows); what differs is that no step loops over row
    left as it is and counted unchanged (the workflow owns it since; re-running is safe); the
    others get tracking numbers — one block reserved per district and local day, in that order,
    by one statement, numbered by time of report and file order — ids from the table's own
-   sequence, and are written by one binary COPY built from the columns (importers.copy_binary);
+   sequence, and are written by one binary COPY built from the columns (geogrid.copybin);
    each gets one `imported` timeline row (layers.appeals.timeline), from no status to the
    imported one, by the importing user's role, or `system` when no user is named.
 
@@ -50,10 +50,10 @@ from django.db import connection
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
+from geogrid import copybin as cb
 from geogrid.bulkload import foreign_keys_checked_once
 from geogrid.hierarchy import Level, code_lengths
 from geogrid.locate import METHOD_CODE, METHODS, BulkAssignment, assign_many
-from importers import copy_binary as cb
 from importers.hotline_read import open_table
 from importers.hotline_reference import import_appeals_reference
 from importers.hotline_rows import (

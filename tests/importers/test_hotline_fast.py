@@ -16,9 +16,9 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 
 from geogrid import coords
+from geogrid import copybin as cb
 from geogrid.roles import Role
 from importers import appeals as fast_module
-from importers import copy_binary as cb
 from importers.appeals import AppealImportParams, import_appeals, import_appeals_reference
 from importers.hotline_read import strip
 from layers.appeals.models import Appeal, AppealEvent, Category, TrackingSequence

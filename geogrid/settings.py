@@ -269,6 +269,12 @@ GEOGRID["FIX_INVALID_MAX_AREA_CHANGE"] = 0.01  # --fix-invalid refuses repairs c
 # --- Appeals (layers, issue 5): assignment tolerance, duplicates, uploads, rate limit ---------
 # Added keys only; see docs/appeals.md. Sizes in bytes, distances in metres.
 GEOGRID["ASSIGN_TOLERANCE_M"] = float(os.environ.get("GEOGRID_ASSIGN_TOLERANCE_M", "30"))
+# The in-process index of geogrid.locate (docs/appeals.md): raster cell size, where the index of
+# each boundary version is kept between processes ("" = not kept), and how long a single-point
+# answer trusts it before checking the grids' signature again (a boundary committed elsewhere).
+GEOGRID["ASSIGN_RASTER_CELL_M"] = 10.0
+GEOGRID["ASSIGN_INDEX_CACHE_DIR"] = VAR_DIR / "cache" / "assign"
+GEOGRID["ASSIGN_INDEX_RECHECK_S"] = 1.0
 GEOGRID["DUPLICATE_RADIUS_M"] = 50.0
 GEOGRID["DUPLICATE_DAYS"] = 7
 GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"] = 2000

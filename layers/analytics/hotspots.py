@@ -16,8 +16,6 @@ from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
 
-from layers.appeals.models import Category
-
 from .conf import conf
 from .filters import local_midnight
 from .models import Hotspot
@@ -177,19 +175,20 @@ def active_hotspot_for(point: Point, category_code: str, at: dt.datetime) -> Hot
         return None
     if point.srid is None:
         point = Point(point.x, point.y, srid=4326)
-    category = Category.objects.filter(code=category_code).values_list("id", flat=True).first()
     since = at - dt.timedelta(days=int(conf("HOTSPOT_ACTIVE_DAYS")))
     with connection.cursor() as cursor:
+        # The category's id in the same statement: intake asks this for every appeal.
         cursor.execute(
             """
             SELECT id FROM analytics_hotspot
             WHERE last_report >= %s AND first_report <= %s
-              AND (category_id = %s OR (category_id IS NULL AND categories ? %s))
+              AND (category_id = (SELECT id FROM layers_category WHERE code = %s)
+                   OR (category_id IS NULL AND categories ? %s))
               AND ST_DWithin(hull::geography, ST_GeomFromEWKB(%s)::geography, eps_m)
             ORDER BY ST_Distance(hull::geography, ST_GeomFromEWKB(%s)::geography), count DESC
             LIMIT 1
             """,
-            [since, at, category, category_code, bytes(point.ewkb), bytes(point.ewkb)],
+            [since, at, category_code, category_code, bytes(point.ewkb), bytes(point.ewkb)],
         )
         row = cursor.fetchone()
     return Hotspot.objects.select_related("category").get(pk=row[0]) if row else None

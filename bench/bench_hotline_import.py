@@ -125,8 +125,8 @@ WRITE_STAGES = ("imported before", "tracking numbers", "drop foreign keys",
 
 def show(label: str, result: dict) -> None:
     found = result["stages"]
-    if "write (transaction)" in found:  # what is left of the transaction: its COMMIT
-        found["commit (deferred key checks)"] = found.pop("write (transaction)") - sum(
+    if found and "write" in result["steps"]:  # what is left of the transaction: its COMMIT
+        found["commit (deferred key checks)"] = result["steps"]["write"] - sum(
             found.get(k, 0.0) for k in WRITE_STAGES)
     stages = ", ".join(f"{k} {v:.2f}" for k, v in found.items())
     steps = ", ".join(f"{k} {v:.2f}" for k, v in result["steps"].items())

@@ -67,7 +67,7 @@ from importers.hotline_rows import (
     UnlocatedRow,
 )
 from importers.hotline_validate import validate
-from importers.report import ImportFileError, write_atomically
+from importers.tables import run_table_import
 from layers.appeals import timeline
 from layers.appeals.actors import SYSTEM_ROLE
 from layers.appeals.intake import submitter_role
@@ -98,22 +98,8 @@ def import_appeals(params: AppealImportParams) -> AppealImportReport:
     """Read, validate, locate and (with `commit`) store a hotline export, all or nothing."""
     last_stages.clear()
     report = AppealImportReport(path=str(params.path), dry_run=not params.commit)
-    try:
-        with report.step("read"):
-            table = open_table(params, COLUMNS, REQUIRED)
-            report.rows = len(table)
-    except ImportFileError as exc:
-        report.fail(str(exc))
-        return report
-    with report.step("validate"):
-        batch = validate(table, params, report)
-    if not report.ok:
-        return report
-    with report.step("locate"):
-        placed = locate(batch, params, report)
-    with report.step("write"), _stage("write (transaction)"):
-        write_atomically(report, params.commit, lambda: write(batch, placed, params, report))
-    return report
+    return run_table_import(params, report, COLUMNS, REQUIRED, validate, locate, write,
+                            read=open_table)
 
 
 # --- locate -----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from django.utils.translation import gettext as _
 from numpy.dtypes import StringDType
 
 from importers.params import TableImportParams
@@ -29,13 +28,7 @@ def open_table(params: TableImportParams, columns: dict[str, str],
     xlsx = suffix in (".xlsx", ".xlsm")
     if suffix not in (".csv", ".txt") and not (xlsx and _has_calamine()):
         return Table.open(params, columns, required)
-    name = path.name
-    unknown = sorted(set(params.columns) - set(columns))
-    if unknown:
-        raise TableError(_("%(file)s: no column is called %(names)s here; ours are: %(ours)s")
-                         % {"file": name, "names": ", ".join(unknown),
-                            "ours": ", ".join(columns)})
-    mapping = {**columns, **params.columns}
+    mapping = Table.column_mapping(params, columns)
     try:
         frame = _read_xlsx(path, params.sheet) if xlsx else _read_csv(path, params.encoding,
                                                                       mapping, columns)
@@ -48,11 +41,7 @@ def open_table(params: TableImportParams, columns: dict[str, str],
     for column in frame.columns:                        # the reference's lookup finds it
         frame[column] = strip(frame[column].to_numpy(dtype=object))
     frame.insert(0, "__row", np.arange(2, len(frame) + 2))
-    missing = [f"{mapping[k]} ({k})" for k in required if mapping[k] not in frame.columns]
-    if missing:
-        raise TableError(_("%(file)s: missing columns %(columns)s")
-                         % {"file": name, "columns": ", ".join(missing)})
-    return Table(frame, mapping)
+    return Table.with_required(frame, mapping, required, path.name)
 
 
 def _read_csv(path: Path, encoding: str, mapping: dict[str, str],

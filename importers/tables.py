@@ -69,14 +69,25 @@ class Table:
              required: list[str]) -> Table:
         """Read `params.path` with `columns` (ours → the default file column) overridden by
         `params.columns`; a missing required column or an unknown name of ours is a TableError."""
-        name = Path(params.path).name
+        mapping = cls.column_mapping(params, columns)
+        frame = read_table(params.path, sheet=params.sheet, encoding=params.encoding)
+        return cls.with_required(frame, mapping, required, Path(params.path).name)
+
+    @staticmethod
+    def column_mapping(params: TableImportParams, columns: dict[str, str]) -> dict[str, str]:
+        """Ours → the file's column name: `columns` overridden by `params.columns`; an unknown
+        name of ours is a TableError."""
         unknown = sorted(set(params.columns) - set(columns))
         if unknown:
             raise TableError(_("%(file)s: no column is called %(names)s here; ours are: %(ours)s")
-                             % {"file": name, "names": ", ".join(unknown),
+                             % {"file": Path(params.path).name, "names": ", ".join(unknown),
                                 "ours": ", ".join(columns)})
-        mapping = {**columns, **params.columns}
-        frame = read_table(params.path, sheet=params.sheet, encoding=params.encoding)
+        return {**columns, **params.columns}
+
+    @classmethod
+    def with_required(cls, frame: pd.DataFrame, mapping: dict[str, str], required: list[str],
+                      name: str) -> Table:
+        """The table of `frame`, or a TableError naming the required columns it lacks."""
         missing = [f"{mapping[k]} ({k})" for k in required if mapping[k] not in frame.columns]
         if missing:
             raise TableError(_("%(file)s: missing columns %(columns)s")
@@ -205,8 +216,12 @@ def run_table_import(
     validate: Callable[[Table, P, R], Batch],
     locate: Callable[[Batch, P, R], Placed],
     write: Callable[[Batch, Placed, P, R], None],
+    *,
+    read: Callable[[TableImportParams, dict[str, str], list[str]], Table] | None = None,
 ) -> R:
     """read → validate → locate → write, each step timed in the report.
+
+    `read` replaces `Table.open` (the hotline importer reads column-wise, to the same Table);
 
     `validate` rejects rows rather than stopping and returns the importer's typed batch;
     nothing is located or written unless every row passed; `write` runs in one transaction that
@@ -214,7 +229,7 @@ def run_table_import(
     """
     try:
         with report.step("read"):
-            table = Table.open(params, columns, required)
+            table = (read or Table.open)(params, columns, required)
             report.rows = len(table)
     except ImportFileError as exc:
         report.fail(str(exc))

@@ -54,6 +54,7 @@ from importers.hotline_rows import (
     AppealRows,
     Placement,
     UnlocatedRow,
+    length_limits,
 )
 from importers.tables import (
     Table,
@@ -67,7 +68,7 @@ from importers.tables import (
 from layers.appeals import timeline, tracking
 from layers.appeals.actors import SYSTEM_ROLE
 from layers.appeals.intake import allowed_channels, submitter_role
-from layers.appeals.models import Appeal, AppealEvent, Category, Channel, Status
+from layers.appeals.models import AppealEvent, Category, Channel, Status
 from layers.buildings.geocoding import address_index
 
 
@@ -85,12 +86,7 @@ def validate(table: Table, params: AppealImportParams, report: AppealImportRepor
     rows = table.rows
     check_filled(table, REQUIRED, report)
     check_unique(table, "source_ref", report)
-    check_lengths(table, {
-        "source_ref": Appeal._meta.get_field("source_ref").max_length,
-        "address": Appeal._meta.get_field("address").max_length,
-        "contact_phone": Appeal._meta.get_field("contact_phone").max_length,
-        "description": settings.GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"],
-    }, report)
+    check_lengths(table, length_limits(), report)
 
     category_ids = dict(Category.objects.values_list("code", "id"))
     category = table.column("category")

@@ -8,13 +8,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from geogrid.locate import BulkAssignment
 from importers.params import TableImportParams
 from importers.report import ImportReport
-from layers.appeals.models import Channel, Status
+from layers.appeals.models import Appeal, Channel, Status
+
+
+def length_limits() -> dict[str, int | None]:
+    """Our text columns → the most characters they may hold (the database columns', and the
+    intake's limit for descriptions)."""
+    return {
+        "source_ref": Appeal._meta.get_field("source_ref").max_length,
+        "address": Appeal._meta.get_field("address").max_length,
+        "contact_phone": Appeal._meta.get_field("contact_phone").max_length,
+        "description": settings.GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"],
+    }
 
 COLUMNS = {
     "source_ref": "appeal_id",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from numpy.dtypes import StringDType
@@ -27,6 +26,7 @@ from importers.hotline_rows import (
     AppealImportParams,
     AppealImportReport,
     AppealRows,
+    length_limits,
 )
 from importers.tables import (
     Table,
@@ -36,7 +36,7 @@ from importers.tables import (
     coordinates_to_wgs84,
 )
 from layers.appeals.intake import allowed_channels
-from layers.appeals.models import Appeal, Category, Channel, Status
+from layers.appeals.models import Category, Channel, Status
 
 
 def column(table: Table, key: str, default: str = "") -> np.ndarray:
@@ -52,12 +52,7 @@ def validate(table: Table, params: AppealImportParams, report: AppealImportRepor
     rows = table.rows
     check_filled(table, REQUIRED, report)
     _check_unique(table, report)
-    _check_lengths(table, {
-        "source_ref": Appeal._meta.get_field("source_ref").max_length,
-        "address": Appeal._meta.get_field("address").max_length,
-        "contact_phone": Appeal._meta.get_field("contact_phone").max_length,
-        "description": settings.GEOGRID["APPEAL_DESCRIPTION_MAX_CHARS"],
-    }, report)
+    _check_lengths(table, length_limits(), report)
 
     category_ids = dict(Category.objects.values_list("code", "id"))
     category = column(table, "category")

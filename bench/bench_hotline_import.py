@@ -90,7 +90,9 @@ def psql(sql: str) -> None:
 
 
 def empty() -> None:
-    psql("TRUNCATE layers_appeal, layers_trackingsequence CASCADE")
+    # The timeline is named: its reference to the (partitioned) appeals is a trigger, not a key
+    # that CASCADE would follow (docs/partitioning.md).
+    psql("TRUNCATE layers_appeal, layers_appealevent, layers_trackingsequence CASCADE")
     psql("VACUUM ANALYZE layers_appeal, layers_appealevent")
 
 

@@ -162,6 +162,19 @@ def pg_program(name: str) -> str:
                       % {"program": name})
 
 
+def _replace(pg_restore: str, staging: Path, target: Target) -> None:
+    """Replace a database's contents by the dump, in one transaction. Not `pg_restore --clean`:
+    it drops the primary keys of partitions one by one, which PostgreSQL refuses (they are
+    inherited from the partitioned appeals and timeline, docs/partitioning.md); instead the
+    public schema is dropped and the dump's script run after it, all in one psql transaction."""
+    script = staging / "restore.sql"
+    _run([pg_restore, "--no-owner", "--no-acl", f"--file={script}", str(staging / DUMP)],
+         target)
+    _run([pg_program("psql"), "--no-password", "-X", "-q", "--single-transaction",
+          "-v", "ON_ERROR_STOP=1", f"--dbname={target.name}",
+          "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public", "-f", str(script)], target)
+
+
 def _run(args: list[str], target: Target) -> str:
     done = subprocess.run(args, env=target.env(), capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -672,8 +685,9 @@ def restore(src: Path, *, database_url: str, media_root: Path | None = None,
             args = [pg_restore, "--no-password", "--single-transaction", "--exit-on-error",
                     "--no-owner", "--no-acl", f"--dbname={target.name}"]
             if tables:
-                args += ["--clean", "--if-exists"]
-            _run([*args, str(staging / DUMP)], target)
+                _replace(pg_restore, staging, target)
+            else:
+                _run([*args, str(staging / DUMP)], target)
             counts = _verify_counts(target, manifest)
             seconds["database"] = time.perf_counter() - started
 

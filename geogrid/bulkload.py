@@ -9,7 +9,9 @@ was not checked can commit, and other transactions never see the table without i
 
 The price is the locks: dropping a key takes ACCESS EXCLUSIVE on the table *and on the table it
 references* (its triggers live on both), held until the transaction ends — nobody else reads
-either meanwhile. `to` limits the keys to those referencing the given tables.
+either meanwhile. `to` limits the keys to those referencing the given tables. References kept by
+constraint triggers (geogrid.dbtriggers.reference_sql: those to partitioned tables) are not
+dropped; their pending checks are run like the keys' before any table is altered.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def foreign_keys_checked_once(raw: Cursor[Any], tables: tuple[str, ...],
         """
         SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname)
         FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-        WHERE c.contype = 'f' AND c.condeferrable AND c.condeferred
+        WHERE c.contype IN ('f', 't') AND c.condeferrable AND c.condeferred
           AND (c.conrelid = ANY(%s) OR c.conrelid = ANY(%s::regclass[])
                OR c.confrelid = ANY(%s) OR c.confrelid = ANY(%s::regclass[]))
         ORDER BY 1

@@ -68,7 +68,7 @@ from importers.hotline_rows import (
 )
 from importers.hotline_validate import validate
 from importers.tables import run_table_import
-from layers.appeals import timeline
+from layers.appeals import partitions, timeline
 from layers.appeals.actors import SYSTEM_ROLE
 from layers.appeals.intake import submitter_role
 from layers.appeals.models import AppealEvent
@@ -242,9 +242,18 @@ def write(rows: AppealRows, placed: Placement, params: AppealImportParams,
         with _stage("tracking numbers"):
             numbers = _tracking_numbers(rows, placed.district, new)
         chosen = np.flatnonzero(new)
+        with _stage("partitions"):
+            _ensure_months(rows.reported_at[chosen])
         large = _large_batch(raw, len(chosen))
         with _keys_checked_once(raw, large, None if params.exclusive else KEYS_TO):
             _write_new(cursor, raw, rows, placed, params, numbers, chosen, large)
+
+
+def _ensure_months(at: pd.DatetimeIndex) -> None:
+    """The month partitions of the rows' report times exist (layers.appeals.partitions)."""
+    local = at.tz_convert(settings.TIME_ZONE)
+    months = sorted({(int(y), int(m)) for y, m in zip(local.year, local.month, strict=True)})
+    partitions.ensure(months[-partitions.MAX_NEW_MONTHS:])
 
 
 def _write_new(cursor: Any, raw: psycopg.Cursor, rows: AppealRows, placed: Placement,
@@ -303,8 +312,11 @@ def _large_batch(raw: psycopg.Cursor, n: int) -> bool:
     """Whether `n` new rows are a large batch (see REBUILD_MIN_ROWS)."""
     if n < REBUILD_MIN_ROWS:
         return False
-    raw.execute("SELECT reltuples FROM pg_class WHERE oid = 'layers_appeal'::regclass")
-    stored = max(float(_one(raw)), 0.0)
+    # Partitioned: the partitions hold the rows (and the estimates).
+    raw.execute("SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_inherits i"
+                " JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = 'layers_appeal'::regclass")
+    stored = float(_one(raw))
     return n >= REBUILD_MIN_SHARE * stored
 
 
@@ -340,7 +352,22 @@ def _keys_checked_once(raw: psycopg.Cursor, large: bool,
     with foreign_keys_checked_once(raw, KEY_TABLES, figures, to=keys_to):
         last_stages["drop foreign keys"] = figures.pop("seconds_keys_dropped")
         yield
+        with _stage("references to the appeals (trigger-kept)"):
+            _check_references_now(raw)
     last_stages["add foreign keys (set-based checks)"] = figures["seconds_keys_added"]
+
+
+def _check_references_now(raw: psycopg.Cursor) -> None:
+    """Run the pending checks of the references to the (partitioned) appeals and timeline —
+    constraint triggers, not keys (docs/partitioning.md) — before the import reports: a row
+    pointing nowhere fails the import here, as adding a dropped key back did."""
+    raw.execute("SELECT string_agg(DISTINCT quote_ident(conname), ', ') FROM pg_constraint"
+                " WHERE contype = 't' AND condeferrable AND condeferred"
+                " AND conrelid = ANY(%s::regclass[])", (list(KEY_TABLES),))
+    names = _one(raw)
+    if names:
+        raw.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+        raw.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
 def _drop_plain_indexes(raw: psycopg.Cursor) -> list[str]:
@@ -359,7 +386,9 @@ def _drop_plain_indexes(raw: psycopg.Cursor) -> list[str]:
         plain = raw.fetchall()
         for name, _definition in plain:
             raw.execute(f'DROP INDEX "{name}"')
-    return [definition for _name, definition in plain]
+    # A partitioned index reads "ON ONLY layers_appeal" (the parent alone); built again on
+    # every partition.
+    return [definition.replace(" ON ONLY ", " ON ", 1) for _name, definition in plain]
 
 
 def _rebuild(raw: psycopg.Cursor, definitions: list[str]) -> None:
@@ -368,9 +397,12 @@ def _rebuild(raw: psycopg.Cursor, definitions: list[str]) -> None:
     were."""
     # The keys of layers_appeal and those referring to it (a caller's transaction may have
     # deleted appeals: their checks are pending on this table too).
+    # With the partitions' own copies (conparentid) and the trigger-kept references ('t').
     raw.execute("SELECT string_agg(DISTINCT quote_ident(conname), ', ') FROM pg_constraint"
-                " WHERE 'layers_appeal'::regclass IN (conrelid, confrelid) AND contype = 'f'"
-                " AND condeferrable AND condeferred")
+                " WHERE ('layers_appeal'::regclass IN (conrelid, confrelid)"
+                " OR conrelid IN (SELECT inhrelid FROM pg_inherits"
+                "                 WHERE inhparent = 'layers_appeal'::regclass))"
+                " AND contype IN ('f', 't') AND condeferrable AND condeferred")
     keys = _one(raw)
     with _stage("foreign-key checks (appeals)"):
         if keys:

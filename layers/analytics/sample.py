@@ -9,6 +9,8 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from layers.appeals import partitions
+
 STATUS = {"submitted": "received"}  # the sample's other statuses are ours too
 
 
@@ -29,6 +31,8 @@ def load_sample_appeals(directory: Path) -> int:
         ) as copy:
             for row in csv.DictReader(handle):
                 copy.write_row(tuple(row[c] for c in cols))
+        # The months the sample covers get their partitions (else its rows sit in DEFAULT).
+        partitions.ensure_for_query("SELECT reported_at::timestamptz FROM _sample_appeal")
         raw.execute(
             """
             INSERT INTO layers_appeal (tracking, token_hash, district_code, location, raw_x,

@@ -35,8 +35,8 @@ from geogrid.pii import mask_phone  # noqa: F401  (the one mask, re-exported for
 from geogrid.roles import Role
 from layers.analytics.hotspots import active_hotspot_for
 from layers.analytics.models import Hotspot
+from layers.appeals import partitions, timeline, tracking
 from layers.appeals import photos as store_photos
-from layers.appeals import timeline, tracking
 from layers.appeals.category_cache import active_category
 from layers.appeals.intake_sql import insert_appeal
 from layers.appeals.models import OPEN_STATUSES, Appeal, AppealEvent, Category, Channel
@@ -244,6 +244,7 @@ def submit_appeal(data: AppealInput, *, actor: User | AnonymousUser) -> IntakeRe
         appeal = Appeal(tracking="", **fields)
         insert_appeal(appeal, events(appeal), district, moment)
         return IntakeResult(appeal, token, assignment, duplicates, hotspot)
+    partitions.ensure_month(moment)
     with store_photos.deleting_on_failure() as saved, transaction.atomic():
         appeal = Appeal.objects.create(tracking=tracking.next_tracking(district, moment),
                                        **fields)

@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import Model
 from django.db.models.sql import InsertQuery
 
+from layers.appeals import partitions
 from layers.appeals.models import Appeal, AppealEvent
 from layers.appeals.tracking import RESERVE_SQL, local_day, tracking_prefix
 
@@ -67,6 +68,9 @@ def insert_appeal(appeal: Appeal, events: tuple[AppealEvent, AppealEvent],
     statement. Sets the appeal's id, tracking number and the columns the database fills, as
     `Appeal.objects.create` does."""
     day = local_day(moment)
+    partitions.ensure_month(moment)
+    for event in events:  # the district trigger cannot see an appeal of the same statement
+        event.district_code = appeal.district_code
     returning = Appeal._meta.db_returning_fields
     qn = connection.ops.quote_name
     a_cols, a_select, a_params = _columns(

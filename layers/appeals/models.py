@@ -294,7 +294,7 @@ class Appeal(models.Model):
     supporters = models.PositiveIntegerField(_("supporters"), default=0, db_default=0)
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="duplicates",
+        related_name="duplicates", db_constraint=False,
     )
     # NULL until resolved; for analytics (the fact table carries it) and the statistics.
     on_time = models.GeneratedField(
@@ -339,8 +339,15 @@ class Appeal(models.Model):
         return self.tracking
 
 
+# References to the partitioned appeals and timeline are kept by constraint triggers, not
+# foreign keys (db_constraint=False; layers/appeals/partitions.py REFERENCES).
+
+
 class AppealPhoto(models.Model):
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="photos")
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="photos",
+                               db_constraint=False)
+    # The appeal's district (filled by the database from the appeal when not given).
+    district_code = models.CharField(max_length=16, blank=True, default="", editable=False)
     image = models.ImageField(_("photo"), upload_to="appeals/%Y/%m/")
     thumbnail = models.ImageField(_("thumbnail"), upload_to="appeals/%Y/%m/thumbs/")
     content_type = models.CharField(max_length=20)
@@ -349,7 +356,8 @@ class AppealPhoto(models.Model):
     size_bytes = models.PositiveIntegerField()
     # Photos of the report have no event; after-photos belong to the timeline row (resolve).
     event = models.ForeignKey(
-        "AppealEvent", null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+        "AppealEvent", null=True, blank=True, on_delete=models.CASCADE, related_name="photos",
+        db_constraint=False,
     )
 
     class Meta:
@@ -391,7 +399,10 @@ class AppealEvent(models.Model):
         RECALENDARED = "recalendared", _("deadline moved by the holiday schedule")
         WHISTLE = "whistle", _("whistle: departments called in")
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events",
+                               db_constraint=False)
+    # The appeal's district (filled by the database from the appeal when not given).
+    district_code = models.CharField(max_length=16, blank=True, default="", editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
@@ -420,7 +431,10 @@ class AppealEvent(models.Model):
 class Support(models.Model):
     """A resident backing an existing appeal instead of filing a duplicate (one per person)."""
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="supports")
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="supports",
+                               db_constraint=False)
+    # The appeal's district (filled by the database from the appeal when not given).
+    district_code = models.CharField(max_length=16, blank=True, default="", editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -434,9 +448,12 @@ class Support(models.Model):
         verbose_name = _("support")
         verbose_name_plural = _("supports")
         constraints = [
-            models.UniqueConstraint(fields=["appeal", "user"], condition=Q(user__isnull=False),
+            # With the district code (the appeal's, so the same keys): the sharding plan
+            # distributes supports by district, and Citus checks uniqueness within a shard.
+            models.UniqueConstraint(fields=["district_code", "appeal", "user"],
+                                    condition=Q(user__isnull=False),
                                     name="support_once_per_user"),
-            models.UniqueConstraint(fields=["appeal", "client_key"],
+            models.UniqueConstraint(fields=["district_code", "appeal", "client_key"],
                                     condition=Q(user__isnull=True),
                                     name="support_once_per_client"),
         ]
@@ -450,7 +467,8 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     appeal = models.ForeignKey(
-        Appeal, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        Appeal, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications",
+        db_constraint=False,
     )
     kind = models.CharField(max_length=16)
     data = models.JSONField(default=dict, blank=True)
@@ -472,7 +490,8 @@ class Reassignment(models.Model):
     """One re-assignment of a building or an open appeal after a grid boundary changed."""
 
     appeal = models.ForeignKey(
-        Appeal, null=True, blank=True, on_delete=models.CASCADE, related_name="reassignments"
+        Appeal, null=True, blank=True, on_delete=models.CASCADE, related_name="reassignments",
+        db_constraint=False,
     )
     building = models.ForeignKey(
         Building, null=True, blank=True, on_delete=models.CASCADE, related_name="reassignments"

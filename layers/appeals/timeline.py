@@ -36,7 +36,8 @@ def row(appeal: Appeal, kind: str, *, role: str, actor: Any = None,
         to_status: str | None = None, note: str = "", data: dict | None = None) -> dict:
     """The fields of one timeline row, for `record` or a bulk_create of AppealEvent(**row)."""
     return {
-        "appeal": appeal, "kind": kind, "at": at or timezone.now(), "actor": actor,
+        "appeal": appeal, "district_code": appeal.district_code,
+        "kind": kind, "at": at or timezone.now(), "actor": actor,
         "actor_role": role,
         "from_status": appeal.status if from_status is None else from_status,
         "to_status": appeal.status if to_status is None else to_status,

@@ -315,7 +315,7 @@ class Visit(models.Model):
     note = models.CharField(_("note"), max_length=1000, blank=True)
     counts = models.BooleanField(_("counts for the plan"), default=False)
     appeal = models.ForeignKey("appeals.Appeal", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+")
+                               related_name="+", db_constraint=False)  # trigger-kept (partitioned)
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

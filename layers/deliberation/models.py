@@ -214,7 +214,8 @@ class ProposalAppeal(models.Model):
     rule uses the appeal's live `due_at` first (layers.deliberation.figures)."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="links")
-    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="+")
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="+",
+                               db_constraint=False)  # trigger-kept: appeals are partitioned
     linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
     fallback_limit_at = models.DateTimeField(_("limit from the dispatch"), null=True,
                                              blank=True)

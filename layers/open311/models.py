@@ -24,12 +24,13 @@ class Open311Update(models.Model):
     client = models.ForeignKey(ApiClient, verbose_name=_("API client"), on_delete=models.PROTECT,
                                related_name="open311_updates")
     update_id = models.CharField(_("client's update id"), max_length=UPDATE_ID_MAX_CHARS)
+    # Both references are kept by triggers: appeals and timeline are partitioned.
     appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE,
-                               related_name="open311_updates")
+                               related_name="open311_updates", db_constraint=False)
     status = models.CharField(_("Open311 status"), max_length=STATUS_MAX_CHARS)
     actions = models.JSONField(_("workflow actions"), default=list)
     event = models.ForeignKey(AppealEvent, verbose_name=_("timeline row"), null=True,
-                              on_delete=models.SET_NULL, related_name="+")
+                              db_constraint=False, on_delete=models.SET_NULL, related_name="+")
     description = models.TextField(_("description"), blank=True)
     client_datetime = models.DateTimeField(_("updated at (client's clock)"), null=True,
                                            blank=True)

@@ -381,8 +381,8 @@ class HouseholdIssue(models.Model):
     text = models.CharField(_("text"), max_length=500)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.OPEN)
-    appeal = models.ForeignKey("appeals.Appeal", null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    appeal = models.ForeignKey("appeals.Appeal", null=True, blank=True, db_constraint=False,
+                               on_delete=models.SET_NULL, related_name="+")  # trigger-kept
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     raised_at = models.DateTimeField(_("raised at"), default=timezone.now)

@@ -69,7 +69,8 @@ class Whistle(models.Model):
         Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         verbose_name=_("requesting community"))
     appeal = models.ForeignKey(Appeal, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="whistles", verbose_name=_("appeal"))
+                               related_name="whistles", verbose_name=_("appeal"),
+                               db_constraint=False)  # a trigger keeps it: appeals are partitioned
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     title = models.CharField(_("title"), max_length=TITLE_MAX)
     description = models.CharField(_("description"), max_length=TEXT_MAX, blank=True)

@@ -4,6 +4,7 @@ docs/benchmarks.md, "Tiles, heat and hotspots").
 
     .venv/bin/python bench/bench_tiles.py --setup      # once: database geogrid_bench
     .venv/bin/python bench/bench_tiles.py [--runs 3] [--tiles 30] [--filters none,30 days]
+    .venv/bin/python bench/bench_tiles.py --compare   # against the month partitions' reading
 
 (GEOGRID_BENCH_DB names another database, e.g. a copy of geogrid_city; one built before the
 analytics migrations 0005/0006 needs `manage.py migrate` and `manage.py analytics_refresh`.)
@@ -144,6 +145,9 @@ def main() -> None:
     parser.add_argument("--zooms", default="10,13,16")
     parser.add_argument("--filters", default=",".join(FILTERS), help="comma-separated names")
     parser.add_argument("--no-raw", action="store_true")
+    parser.add_argument("--compare", action="store_true",
+                        help="also the month-partitions reading (no all-months cube, key ranges "
+                             "as OR-ed literals) in the same run, instead of raw")
     args = parser.parse_args()
     if args.setup:
         setup()
@@ -183,7 +187,19 @@ def main() -> None:
                 lambda z, x, y, f=filt: appeals_tile(z, x, y, f).data, tiles, args.runs, cache)
             line = (f"z{z:<3} {name:<17} new p50 {p50:6.1f} p95 {p95:6.1f} "
                     f"({size // 1024:,} KB)")
-            if not args.no_raw:
+            if args.compare:
+                from layers.analytics import bins
+                from layers.analytics import tiles as tiles_mod
+
+                bins.USE_CUBE_ALL = tiles_mod.RANGES_AS_ARRAY = False
+                try:
+                    p50, p95, size = stats(
+                        lambda z, x, y, f=filt: appeals_tile(z, x, y, f).data, tiles, args.runs,
+                        cache)
+                finally:
+                    bins.USE_CUBE_ALL = tiles_mod.RANGES_AS_ARRAY = True
+                line += f" | per-month p50 {p50:6.1f} p95 {p95:6.1f}"
+            elif not args.no_raw:
                 p50, p95, size = stats(lambda z, x, y, f=filt: raw_tile(z, x, y, f), tiles,
                                        args.runs)
                 line += f" | raw p50 {p50:6.1f} p95 {p95:6.1f} ({size // 1024:,} KB)"

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from .conf import conf
 from .filters import AppealFilter
-from .snapshot import CUBOIDS, State, cuboid_for, fetch
+from .snapshot import ALL_MONTH_CUBOIDS, CUBOIDS, LIVE_SQL, State, cuboid_for, fetch
 from .tilemath import HALF, KEY_LEVEL
+
+# Read the cuboids without a time dimension from the all-months table (False: from the month
+# partitions, summed — what bench/bench_tiles.py --compare measures against).
+USE_CUBE_ALL = True
 
 
 def _ranges_sql(column: str, ranges: list[tuple[int, int]], params: list) -> str:
@@ -39,8 +43,9 @@ def bin_counts_sql(
         down = 2 * (KEY_LEVEL - level)
         cube_ranges = [(lo >> down, hi >> down) for lo, hi in ranges]
         where, fparams = filt.cube_sql(CUBOIDS[cuboid])
+        table = state.cube_all if USE_CUBE_ALL and cuboid in ALL_MONTH_CUBOIDS else state.cube
         stored = (
-            f"SELECT cx AS bx, cy AS by, n FROM {state.cube} "
+            f"SELECT cx AS bx, cy AS by, n FROM {table} "
             f"WHERE cuboid = {cuboid} AND z = {level} AND "
             + _ranges_sql("key", cube_ranges, params)
             + f" AND {where}"
@@ -62,7 +67,7 @@ def bin_counts_sql(
         f"SELECT floor((ST_X(p) + {HALF}) / {2 * HALF} * {n})::int AS bx, "
         f"floor(({HALF} - ST_Y(p)) / {2 * HALF} * {n})::int AS by, 1 AS n "
         "FROM (SELECT ST_Transform(a.location, 3857) AS p FROM layers_appeal a "
-        "WHERE a.id > %s AND a.location && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
+        f"WHERE {LIVE_SQL} AND a.location && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
         f"AND {where}) live"
     )
     params.extend([state.watermark, *envelope, *fparams])

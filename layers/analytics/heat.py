@@ -11,7 +11,7 @@ from layers.people.ledger import households_base
 from .bins import bin_counts
 from .conf import conf
 from .filters import AppealFilter
-from .snapshot import FACT_GRID_CODE, current_state, fetch
+from .snapshot import FACT_GRID_CODE, LIVE_SQL, current_state, fetch
 from .tilemath import (
     KEY_LEVEL,
     MAX_LAT,
@@ -116,7 +116,7 @@ def grid_stats(filt: AppealFilter, level: int, parent: str | None = None) -> lis
                 UNION ALL
                 SELECT {FACT_GRID_CODE}, a.status, a.on_time
                 FROM layers_appeal a LEFT JOIN geogrid_grid g ON g.id = a.grid_id
-                WHERE a.id > %s AND {awhere}
+                WHERE {LIVE_SQL} AND {awhere}
             ) t
             WHERE code <> ''
             GROUP BY 1

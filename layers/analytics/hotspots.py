@@ -82,6 +82,9 @@ def detect(params: HotspotParams) -> list[Found]:
         args.append(params.grid_prefix + "%")
     part = "a.category_id" if params.per_category else "0"
     # The hull is padded by a few metres so that 2-point or collinear clusters are polygons.
+    # DBSCAN gives a border point (near the cores of two clusters) to the cluster it meets
+    # first: ordering the partition by id makes that, and so the result, independent of the
+    # plan (the Dask job's per-category queries give the same clusters, layers.batch).
     sql = f"""
         WITH pts AS (
             SELECT a.id, {part} AS part, c.code, a.reported_at, coalesce(g.code, '') AS grid,
@@ -92,7 +95,7 @@ def detect(params: HotspotParams) -> list[Found]:
             WHERE {' AND '.join(where)}
         ), clustered AS (
             SELECT *, ST_ClusterDBSCAN(geom, eps => %s, minpoints => %s)
-                          OVER (PARTITION BY part) AS cid
+                          OVER (PARTITION BY part ORDER BY id) AS cid
             FROM pts
         ), per_code AS (
             SELECT part, cid, code, count(*) AS n FROM clustered WHERE cid IS NOT NULL
@@ -140,9 +143,10 @@ def _from_ewkb(ewkb: Any, kind: type[G]) -> G:
     return geom
 
 
-def refresh_hotspots(params: HotspotParams) -> list[Hotspot]:
-    """Detect and replace the stored hotspots in one transaction."""
-    found = detect(params)
+def refresh_hotspots(params: HotspotParams, found: list[Found] | None = None) -> list[Hotspot]:
+    """Detect (unless `found` is given: the Dask job's result, layers.batch.analytics) and
+    replace the stored hotspots in one transaction."""
+    found = detect(params) if found is None else found
     active_since = timezone.now() - dt.timedelta(days=int(conf("HOTSPOT_ACTIVE_DAYS")))
     with transaction.atomic():
         Hotspot.objects.all().delete()

@@ -6,9 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= county
 
-.PHONY: setup system venv assets db demo test lint messages screenshots db-stop db-status clean-db
+.PHONY: setup system venv assets db replica replica-stop replica-status demo test lint messages screenshots db-stop db-status clean-db
 
-setup: system venv assets db messages ## install what is missing, start the private PostGIS
+setup: system venv assets db replica messages ## install what is missing, start the private PostGIS
 
 system:
 	@bash geogrid/provision/system.sh
@@ -21,6 +21,12 @@ assets: system
 
 db: venv
 	@bash geogrid/provision/db.sh up
+
+# GEOGRID_REPLICAS=1: a streaming hot standby of the private cluster on GEOGRID_REPLICA_PORT
+# (55433) for the read-only traffic (docs/replicas.md); off by default.
+GEOGRID_REPLICAS ?= 0
+replica: db
+	@if [ "$(GEOGRID_REPLICAS)" = 1 ]; then bash geogrid/provision/replica.sh up; fi
 
 messages: venv assets
 	@$(PY) -m geogrid.provision.messages
@@ -60,11 +66,13 @@ demo: setup ## migrate, load the sample city, create demo users, serve on 127.0.
 # pytest-xdist workers for `make test` (one per core; each has its own test database,
 # test_<name>_gw0, _gw1, …). `--dist load` hands each worker its tests in collection order, so
 # the transactional tests (which flush what the data migrations loaded) still run after the
-# others. TEST_WORKERS=0 runs the suite in one process, as plain pytest does.
+# others; `loadgroup` does the same except that the tests of one xdist_group run on one worker
+# (the read-replica tests share one standby: tests/geogrid/test_replica.py).
+# TEST_WORKERS=0 runs the suite in one process, as plain pytest does.
 TEST_WORKERS ?= auto
 
 test: lint setup ## lint (ruff + mypy) first, then the whole suite on a PostGIS test database
-	@$(PY) -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
+	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 screenshots: setup ## refresh docs/screenshots from the browser tests
 	@GEOGRID_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py
@@ -85,6 +93,12 @@ db-stop:
 
 db-status:
 	@bash geogrid/provision/db.sh status
+
+replica-stop:
+	@bash geogrid/provision/replica.sh stop
+
+replica-status:
+	@bash geogrid/provision/replica.sh status
 
 clean-db:
 	@read -r -p "Delete the private database cluster in var/postgres and all its data? [y/N] " a; \

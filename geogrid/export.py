@@ -13,8 +13,9 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 import shapely
-from django.db import connection
 from django.utils.translation import gettext as _
+
+from geogrid.dbrouting import read_connection
 
 DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
 
@@ -34,7 +35,7 @@ def export_grids(
         if as_of is None
         else ("g.valid_from <= %(as_of)s AND (g.valid_to IS NULL OR g.valid_to > %(as_of)s)")
     )
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"""
             SELECT g.code, g.name, g.level, coalesce(p.code, ''), g.valid_from,

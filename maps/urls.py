@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from geogrid.dbrouting import replica_reads
 from maps import care, points, proposals, shop, unit, views, whistles, wishes
 from maps.reports.views import map_report_download
 
@@ -20,7 +21,8 @@ urlpatterns = [
     path("q/<str:token>", views.placard_report, name="placard-scan"),
     path("maps/grids/", views.grid_editor, name="grid-editor"),
     path("maps/dispatch/", views.dispatch, name="dispatch"),
-    path("maps/report.html", map_report_download, name="map-report"),
+    path("maps/report.html", replica_reads(map_report_download, bind_default=True),
+         name="map-report"),
     path("maps/grids/<str:code>/summary", views.GridSummaryView.as_view(), name="grid-summary"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),

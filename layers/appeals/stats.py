@@ -20,8 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
+from geogrid.dbrouting import read_connection
 from layers.appeals import rates
 from layers.appeals.models import CLOCK_STATUSES, Status
 
@@ -102,7 +101,7 @@ def grid_stats(query: StatsQuery, *, now: dt.datetime | None = None) -> dict[str
         "not_accepted": _NOT_ACCEPTED,
         "clock": [s.value for s in CLOCK_STATUSES],
     }
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]

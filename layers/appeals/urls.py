@@ -3,6 +3,7 @@ come from the action registry: one per action, nothing to add here for a new act
 
 from django.urls import path
 
+from geogrid.dbrouting import replica_reads
 from layers.appeals import photo_views, views
 from layers.appeals.transitions import APPEAL_ACTIONS
 
@@ -22,7 +23,7 @@ urlpatterns = [
     path("appeals/<str:tracking>/support/", views.AppealActionView.for_action(
         APPEAL_ACTIONS, "support", operation_id="appeal_support"), name="appeal-support"),
     path("locate", views.LocateView.as_view(), name="locate"),
-    path("stats/", views.StatsView.as_view(), name="stats"),
+    path("stats/", replica_reads(views.StatsView.as_view()), name="stats"),
     path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
     path("notifications/read/", views.NotificationReadView.as_view(), name="notification-read"),
 ]

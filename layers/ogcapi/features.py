@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from django.contrib.gis.db.models import GeometryField
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import F, Func, QuerySet, Value
 from django.db.models.fields import TextField
+
+from geogrid.dbrouting import read_connection
 
 from .collections import Collection
 from .crs import Crs
@@ -57,6 +58,6 @@ def fetch(collection: Collection, rows: QuerySet, crs: Crs,
         sql, params = feature_rows(collection, rows, crs, descending)
     except EmptyResultSet:  # the ORM knows there is nothing (e.g. an empty scope)
         return []
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return [(int(fid), text) for fid, text in cursor.fetchall()]

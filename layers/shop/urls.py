@@ -3,7 +3,11 @@ the figures (docs/points.md)."""
 
 from django.urls import path
 
+from geogrid.dbrouting import replica_reads
 from layers.shop import views
+
+# The figures panels of the dashboard: read-only, replica-eligible (docs/replicas.md).
+_replica = replica_reads(bind_default=True)
 
 app_name = "shop"
 
@@ -20,5 +24,5 @@ urlpatterns = [
     path("items/<int:pk>/restock/", views.RestockView.as_view(), name="item-restock"),
     path("items/<int:pk>/adjust/", views.AdjustStockView.as_view(), name="item-adjust"),
     path("items/<int:pk>/movements/", views.MovementListView.as_view(), name="item-movements"),
-    path("figures/", views.FiguresView.as_view(), name="figures"),
+    path("figures/", _replica(views.FiguresView.as_view()), name="figures"),
 ]

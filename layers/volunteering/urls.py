@@ -3,6 +3,7 @@ records and their actions, ledgers and corrections, the figures (docs/points.md)
 
 from django.urls import path
 
+from geogrid.dbrouting import replica_reads
 from layers.volunteering import views
 from layers.volunteering.services import (
     ADJUSTMENT_ACTIONS,
@@ -10,6 +11,9 @@ from layers.volunteering.services import (
     ENTRY_ACTIONS,
     RECORD_ACTIONS,
 )
+
+# The figures panels of the dashboard: read-only, replica-eligible (docs/replicas.md).
+_replica = replica_reads(bind_default=True)
 
 app_name = "volunteering"
 
@@ -32,6 +36,6 @@ urlpatterns = [
     path("adjustments/", views.AdjustmentListView.as_view(), name="adjustment-list"),
     *ADJUSTMENT_ACTIONS.urls("adjustments/<int:pk>/actions/<action>/",
                              views.AdjustmentActionView, name="adjustment-action"),
-    path("figures/", views.FiguresView.as_view(), name="figures"),
-    path("figures/layer/", views.FiguresLayerView.as_view(), name="figures-layer"),
+    path("figures/", _replica(views.FiguresView.as_view()), name="figures"),
+    path("figures/layer/", _replica(views.FiguresLayerView.as_view()), name="figures-layer"),
 ]

@@ -3,8 +3,12 @@ the departments one may call in, and the actions on a whistle and on a called-in
 
 from django.urls import path
 
+from geogrid.dbrouting import replica_reads
 from layers.whistles import views
 from layers.whistles.services import UNIT_ACTIONS, WHISTLE_ACTIONS
+
+# The figures panels of the dashboard: read-only, replica-eligible (docs/replicas.md).
+_replica = replica_reads(bind_default=True)
 
 app_name = "whistles"
 
@@ -13,7 +17,7 @@ urlpatterns = [
     path("requests/", views.RequestView.as_view(), name="whistle-request"),
     path("mine/", views.MineView.as_view(), name="mine"),
     path("map/", views.MapView.as_view(), name="map"),
-    path("figures/", views.FiguresView.as_view(), name="figures"),
+    path("figures/", _replica(views.FiguresView.as_view()), name="figures"),
     path("departments/", views.DepartmentsView.as_view(), name="departments"),
     path("<int:pk>/", views.WhistleDetailView.as_view(), name="whistle-detail"),
     *WHISTLE_ACTIONS.urls("<int:pk>/actions/<action>/", views.WhistleActionView,

@@ -3,8 +3,12 @@ wisher's contact, the actions, delivery photos and the figures."""
 
 from django.urls import path
 
+from geogrid.dbrouting import replica_reads
 from layers.wishes import photos, stats_views, views
 from layers.wishes.services import WISH_ACTIONS
+
+# The figures panels of the dashboard: read-only, replica-eligible (docs/replicas.md).
+_replica = replica_reads(bind_default=True)
 
 app_name = "wishes"
 
@@ -13,8 +17,8 @@ urlpatterns = [
     path("wall/", views.WallView.as_view(), name="wall"),
     path("mine/", views.MineView.as_view(), name="mine"),
     path("claims/", views.MyClaimsView.as_view(), name="my-claims"),
-    path("figures/", stats_views.FiguresView.as_view(), name="figures"),
-    path("figures/layer/", stats_views.FiguresLayerView.as_view(), name="figures-layer"),
+    path("figures/", _replica(stats_views.FiguresView.as_view()), name="figures"),
+    path("figures/layer/", _replica(stats_views.FiguresLayerView.as_view()), name="figures-layer"),
     path("<int:pk>/", views.WishDetailView.as_view(), name="wish-detail"),
     path("<int:pk>/contact/", views.ContactView.as_view(), name="wish-contact"),
     *WISH_ACTIONS.urls("<int:pk>/actions/<action>/", views.WishActionView, name="wish-action"),

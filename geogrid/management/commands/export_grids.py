@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geogrid.dbrouting import reading_replica
 from geogrid.export import export_grids
 
 
@@ -31,7 +32,9 @@ class Command(BaseCommand):
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
         try:
-            count = export_grids(file, code, as_of=moment, layer=layer)
+            # A read-only job: on the read replica when one is configured and fresh enough.
+            with reading_replica():
+                count = export_grids(file, code, as_of=moment, layer=layer)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(_("%(n)d grids written to %(file)s") % {"n": count, "file": file})

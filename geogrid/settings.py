@@ -1,6 +1,7 @@
 """GeoGrid settings. Everything a deployment varies comes from the environment.
 
-Environment: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, GEOGRID_DB_PORT (private cluster),
+Environment: DATABASE_URL, DATABASE_REPLICA_URL (docs/replicas.md), SECRET_KEY, DEBUG,
+ALLOWED_HOSTS, GEOGRID_DB_PORT (private cluster),
 SECURE_SSL_REDIRECT, CSRF_TRUSTED_ORIGINS. `make setup` writes var/geogrid.env (the private
 cluster's DATABASE_URL) and var/secret-key; both are read only when the variable is not set.
 """
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
     "layers.deliberation",
     "layers.open311",
     "layers.ogcapi",
+    "layers.batch",  # Dask batch jobs: job/partition table (docs/batch.md)
     "importers",
     "maps",
     "fixtures",
@@ -112,6 +114,7 @@ MIDDLEWARE = [
     "geogrid.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "geogrid.dbrouting.ReplicaMiddleware",  # read-your-writes for replica reads (after sessions)
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,6 +153,15 @@ if "DATABASE_URL" not in os.environ:
         "the private PostGIS cluster, or set DATABASE_URL=postgres://user:pass@host:port/db"
     )
 DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
+# Read replica (docs/replicas.md): a hot standby of the primary. Only replica-eligible reads use
+# it (geogrid.dbrouting); it is never migrated, and in tests it mirrors `default` (no test
+# database of its own: physical replication copies the primary's; tests/geogrid/test_replica.py
+# points it at its standby).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = database_from_url(os.environ["DATABASE_REPLICA_URL"])
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}  # a dead host must not hang reads
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["geogrid.dbrouting.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a locked-out account or address before the password is checked.

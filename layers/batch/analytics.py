@@ -20,13 +20,11 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.utils import timezone
 
 from layers.analytics.hotspots import Found, HotspotParams, detect, local_midnight
+from layers.appeals import partitions as appeal_months
 from layers.appeals import rates
 from layers.appeals.stats import COUNTS, StatsQuery, grid_stats
-from layers.batch.plan import local_midnight as month_start
-from layers.batch.plan import month_of, next_month
 from layers.batch.tasks import Context, DjangoSetup, hotspots_task, stats_task
 
 
@@ -82,14 +80,14 @@ def partial_stats(grid_code: str, since: dt.datetime, until: dt.datetime,
 
 def month_ranges(since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime,
                                                                       dt.datetime]]:
-    """[since, until) cut at local month starts."""
+    """[since, until) cut at local month starts (the appeal partitions' boundaries)."""
     out = []
-    month = month_of(since.astimezone(timezone.get_default_timezone()).date())
-    while month_start(month) < until:
-        lo, hi = max(since, month_start(month)), min(until, month_start(next_month(month)))
+    month = appeal_months.month_of(since)
+    while (bounds := appeal_months.bounds(month))[0] < until:
+        lo, hi = max(since, bounds[0]), min(until, bounds[1])
         if lo < hi:
             out.append((lo, hi))
-        month = next_month(month)
+        month = appeal_months.next_month(month)
     return out
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
+
+# The month boundaries are the appeal partitions' own (local midnights in TIME_ZONE).
+from layers.appeals.partitions import bounds as month_bounds
 
 
 @dataclass(frozen=True, order=True)
@@ -22,27 +24,15 @@ class Part:
 
     @property
     def start(self) -> dt.datetime:
-        return local_midnight(self.month)
+        return month_bounds((self.month.year, self.month.month))[0]
 
     @property
     def end(self) -> dt.datetime:
-        return local_midnight(next_month(self.month))
+        return month_bounds((self.month.year, self.month.month))[1]
 
     @property
     def label(self) -> str:
         return f"{self.district_code}/{self.month:%Y-%m}"
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_default_timezone())
-
-
-def next_month(month: dt.date) -> dt.date:
-    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def month_of(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def partitions(*, since: dt.date | None = None, until: dt.date | None = None,
@@ -54,10 +44,10 @@ def partitions(*, since: dt.date | None = None, until: dt.date | None = None,
     params: list = [settings.TIME_ZONE]
     if since is not None:
         where.append("reported_at >= %s")
-        params.append(local_midnight(month_of(since)))
+        params.append(month_bounds((since.year, since.month))[0])
     if until is not None:
         where.append("reported_at < %s")
-        params.append(local_midnight(month_of(until)))
+        params.append(month_bounds((until.year, until.month))[0])
     if districts:
         where.append("district_code = ANY(%s)")
         params.append(list(districts))

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from layers.analytics.filters import local_midnight
 from layers.analytics.hotspots import HotspotParams, detect
 from layers.appeals.stats import StatsQuery, grid_stats
 from layers.batch.analytics import detect_batch, stats_batch
-from layers.batch.plan import local_midnight
 from layers.batch.reassign import run_job, start_job
 from tests.batch.conftest import make_province
 
